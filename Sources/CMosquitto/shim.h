@@ -1,0 +1,5 @@
+#ifndef IRONBRIDGE_CMOSQUITTO_SHIM_H
+#define IRONBRIDGE_CMOSQUITTO_SHIM_H
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#endif
