@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // C libraries, found with pkg-config. The only place for C macro work-arounds.
@@ -36,20 +37,30 @@ let package = Package(
             name: "IronbridgeGPIO",
             dependencies: ["CGPIOD"]),
 
-        // The gateway: platform API, configuration, storage, connectors.
+        // The gateway: platform API, configuration, storage, device registry, connector protocol.
         .target(
             name: "IronbridgeCore",
             dependencies: [
-                "IronbridgeMQTT", "IronbridgeModbus", "IronbridgeGPIO",
+                "IronbridgeMQTT",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Connectors: configuration -> sub-devices, polling, RPC handlers.
+        .target(
+            name: "ModbusConnector",
+            dependencies: ["IronbridgeCore", "IronbridgeModbus", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Connectors/Modbus"),
+        .target(
+            name: "GPIOConnector",
+            dependencies: ["IronbridgeCore", "IronbridgeGPIO", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Connectors/GPIO"),
 
         // Thin command line front end.
         .executableTarget(
             name: "ironbridge",
             dependencies: [
-                "IronbridgeCore",
+                "IronbridgeCore", "ModbusConnector", "GPIOConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -57,7 +68,7 @@ let package = Package(
         // Test support: a real mosquitto launcher and a platform stand-in.
         .target(
             name: "IronbridgeTestSupport",
-            dependencies: ["IronbridgeMQTT", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["IronbridgeMQTT", "IronbridgeCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support/IronbridgeTestSupport"),
         // A mocked libgpiod (v1 API) over in-memory chips. Only the test executable links it,
         // so there its gpiod_* definitions take precedence over the shared libgpiod.
@@ -67,11 +78,19 @@ let package = Package(
             path: "Tests/Support/CGPIODMock"),
 
         .testTarget(name: "IronbridgeMQTTTests", dependencies: ["IronbridgeMQTT", "IronbridgeTestSupport"]),
-        .testTarget(name: "IronbridgeModbusTests", dependencies: ["IronbridgeModbus", "IronbridgeTestSupport"]),
+        .testTarget(name: "IronbridgeModbusTests", dependencies: ["IronbridgeModbus"]),
         .testTarget(name: "IronbridgeGPIOTests", dependencies: ["IronbridgeGPIO", "CGPIODMock", "IronbridgeTestSupport"]),
         .testTarget(
             name: "IronbridgeCoreTests",
-            dependencies: ["IronbridgeCore", "IronbridgeTestSupport", "CGPIODMock"]),
+            dependencies: ["IronbridgeCore", "IronbridgeTestSupport"]),
+        .testTarget(
+            name: "ModbusConnectorTests",
+            dependencies: ["ModbusConnector", "IronbridgeTestSupport"],
+            path: "Tests/Connectors/ModbusConnectorTests"),
+        .testTarget(
+            name: "GPIOConnectorTests",
+            dependencies: ["GPIOConnector", "CGPIODMock", "IronbridgeTestSupport"],
+            path: "Tests/Connectors/GPIOConnectorTests"),
     ],
     swiftLanguageModes: [.v6]
 )

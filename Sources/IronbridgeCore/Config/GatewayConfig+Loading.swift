@@ -1,0 +1,187 @@
+import Foundation
+import IronbridgeMQTT
+import Logging
+
+extension GatewayConfig {
+    /// Environment variables that override the connection settings, so that a container or a
+    /// systemd unit needs no file edit. The Python gateway's names work too.
+    public static let environmentOverrides: [(key: String, meaning: String)] = [
+        ("IRONBRIDGE_HOST", "thingsboard.host (also TB_GW_HOST)"),
+        ("IRONBRIDGE_PORT", "thingsboard.port (also TB_GW_PORT)"),
+        ("IRONBRIDGE_ACCESS_TOKEN", "thingsboard.security.accessToken (also TB_GW_ACCESS_TOKEN)"),
+    ]
+
+    /// Reads config.json, recording every problem in `diagnostics`. Returns nil when there are errors.
+    /// `knownConnectorTypes` are the connector types this build can run.
+    public static func load(
+        file: URL, knownConnectorTypes: Set<String>, environment: [String: String] = ProcessInfo.processInfo.environment,
+        diagnostics: ConfigDiagnostics
+    ) -> GatewayConfig? {
+        let root = ConfigNode.load(file: file, displayName: file.lastPathComponent == file.path ? file.path : file.relativePathForMessages, diagnostics: diagnostics)
+        guard root.exists else { return nil }
+        guard root.value?.objectValue != nil else {
+            root.error("expected an object at the top level, found \(root.value!.kindName)")
+            return nil
+        }
+        root.checkKeys(
+            known: ["thingsboard", "storage", "connectors", "logLevel", "dataFolder"],
+            ignored: ["grpc": "gRPC connectors are not supported", "logs": "logging is set with logLevel or --log-level"])
+
+        let thingsboard = loadThingsBoard(root["thingsboard"], environment: environment)
+        let storage = loadStorage(root["storage"])
+        let connectors = loadConnectors(root["connectors"], folder: file.deletingLastPathComponent(), knownTypes: knownConnectorTypes)
+        let level = root["logLevel"].oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
+        let dataFolderPath = root["dataFolder"].string(default: "data")
+        let dataFolder = URL(fileURLWithPath: dataFolderPath, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
+        guard let thingsboard, !diagnostics.hasErrors else { return nil }
+        return GatewayConfig(
+            file: file, thingsboard: thingsboard, storage: storage, connectors: connectors,
+            logLevel: Logger.Level(rawValue: level) ?? .info, dataFolder: dataFolder,
+            reportStrategy: root["thingsboard"]["reportStrategy"].value)
+    }
+
+    static func loadThingsBoard(_ node: ConfigNode, environment: [String: String]) -> ThingsBoardConfig? {
+        guard node.exists else {
+            node.error("is required: the ThingsBoard connection (host, port, security)")
+            return nil
+        }
+        node.checkKeys(
+            known: ["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
+                    "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
+                    "reconnectMaxSeconds", "clientId", "reportStrategy"],
+            ignored: [
+                "remoteShell": "no remote shell", "remoteConfiguration": "configuration is read from files only",
+                "statistics": "statistics are answered by the gateway_stats RPC", "deviceFiltering": "not supported",
+                "minPackSendDelayMS": "batches are sent as soon as the previous one is acknowledged",
+                "minPackSizeToSend": "batches are sized by the server's payload limit",
+                "checkConnectorsConfigurationInSeconds": "configuration is read at start",
+                "handleDeviceRenaming": "renames are always handled",
+                "checkingDeviceActivity": "not supported yet", "latencyDebugMode": "not supported", "rateLimits": "the server's session limits are used",
+                "dpRateLimits": "the server's session limits are used",
+            ])
+        let host = environment["IRONBRIDGE_HOST"] ?? environment["TB_GW_HOST"] ?? node["host"].requiredString()
+        let envPort = environment["IRONBRIDGE_PORT"] ?? environment["TB_GW_PORT"]
+        var port = node["port"].int(default: 1883, in: 1...65535)
+        if let envPort {
+            if let parsed = Int(envPort), (1...65535).contains(parsed) {
+                port = parsed
+            } else {
+                node["port"].error("the environment variable IRONBRIDGE_PORT/TB_GW_PORT holds '\(envPort)', expected a port from 1 to 65535")
+            }
+        }
+        let keepAlive = node["keep_alive"].exists ? node["keep_alive"].int(default: 60, in: 1...65535) : node["keepAlive"].int(default: 60, in: 1...65535)
+        let qos = node["qos"].int(default: 1, in: 0...1)
+        let envToken = environment["IRONBRIDGE_ACCESS_TOKEN"] ?? environment["TB_GW_ACCESS_TOKEN"]
+        let (security, insecure) = loadSecurity(node["security"], tokenOverride: envToken)
+        let version = node["protocolVersion"].oneOf(["3.1.1", "5"], default: "5")!
+        guard let host, let security else { return nil }
+        return ThingsBoardConfig(
+            host: host, port: port, qos: qos, keepAliveSeconds: keepAlive, security: security, tlsInsecure: insecure,
+            protocolVersion: version == "5" ? .v5 : .v311,
+            rpcTimeoutMs: node["rpcTimeoutMs"].int(default: 5000, in: 50...600_000),
+            sessionLimitsTimeoutMs: node["sessionLimitsTimeoutMs"].int(default: 5000, in: 100...120_000),
+            maxPayloadSizeBytes: node["maxPayloadSizeBytes"].int(default: 65536, in: 256...268_435_455),
+            maxInflightMessages: node["maxInflightMessages"].int(default: 100, in: 1...65535),
+            refusedRetryDelaySeconds: node["refusedRetryDelaySeconds"].double(default: 60, in: 0.1...86400),
+            reconnectMaxSeconds: node["reconnectMaxSeconds"].double(default: 60, in: 1...3600),
+            clientID: node["clientId"].optionalString())
+    }
+
+    static func loadSecurity(_ node: ConfigNode, tokenOverride: String?) -> (ThingsBoardConfig.Security?, Bool) {
+        guard node.exists else {
+            if let tokenOverride { return (.accessToken(tokenOverride), false) }
+            node.error("is required: {\"type\": \"accessToken\", \"accessToken\": \"...\"} or another security type")
+            return (nil, false)
+        }
+        let type = node["type"].oneOf(["accessToken", "usernamePassword", "tlsAccessToken", "x509Certificate", "tlsPrivateKey"], default: "accessToken")!
+        let insecure = node["insecure"].bool(default: false)
+        switch type {
+        case "accessToken":
+            node.checkKeys(known: ["type", "accessToken"])
+            guard let token = tokenOverride ?? node["accessToken"].requiredString() else { return (nil, insecure) }
+            return (.accessToken(token), insecure)
+        case "usernamePassword":
+            node.checkKeys(known: ["type", "clientId", "username", "password"])
+            let clientID = node["clientId"].optionalString()
+            let username = node["username"].optionalString()
+            let password = node["password"].optionalString()
+            if clientID == nil && username == nil {
+                node.error("usernamePassword needs at least a clientId or a username")
+                return (nil, insecure)
+            }
+            return (.usernamePassword(clientID: clientID, username: username, password: password), insecure)
+        case "tlsAccessToken":
+            node.checkKeys(known: ["type", "accessToken", "caCert", "insecure"])
+            guard let token = tokenOverride ?? node["accessToken"].requiredString() else { return (nil, insecure) }
+            return (.tlsAccessToken(token, caFile: checkedFile(node["caCert"], required: false)), insecure)
+        default: // x509Certificate, or the Python gateway's name for it, tlsPrivateKey
+            node.checkKeys(known: ["type", "caCert", "cert", "privateKey", "insecure"])
+            let ca = checkedFile(node["caCert"], required: false)
+            let cert = checkedFile(node["cert"], required: true)
+            let key = checkedFile(node["privateKey"], required: true)
+            guard let cert, let key else { return (nil, insecure) }
+            return (.x509Certificate(caFile: ca, certFile: cert, keyFile: key), insecure)
+        }
+    }
+
+    private static func checkedFile(_ node: ConfigNode, required: Bool) -> String? {
+        let path = required ? node.requiredString() : node.optionalString()
+        guard let path else { return nil }
+        if !FileManager.default.isReadableFile(atPath: path) {
+            node.error("the file '\(path)' does not exist or cannot be read")
+            return nil
+        }
+        return path
+    }
+
+    static func loadStorage(_ node: ConfigNode) -> StorageConfig {
+        node.checkKeys(known: ["type", "read_records_count", "max_records_count"],
+                       ignored: ["data_folder_path": "only the memory storage exists yet", "max_file_count": "only the memory storage exists yet",
+                                 "max_read_records_count": "only the memory storage exists yet", "max_records_per_file": "only the memory storage exists yet",
+                                 "data_file_path": "only the memory storage exists yet", "messages_ttl_check_in_hours": "only the memory storage exists yet",
+                                 "messages_ttl_in_days": "only the memory storage exists yet"])
+        let kind = node["type"].oneOf(["memory", "file", "sqlite"], default: "memory")!
+        if kind != "memory" {
+            node["type"].error("storage type '\(kind)' is not available yet; use \"memory\"")
+        }
+        return StorageConfig(
+            kind: .memory,
+            readRecordsCount: node["read_records_count"].int(default: 1000, in: 1...1_000_000),
+            maxRecordsCount: node["max_records_count"].int(default: 1_000_000, in: 1...100_000_000))
+    }
+
+    static func loadConnectors(_ node: ConfigNode, folder: URL, knownTypes: Set<String>) -> [ConnectorEntry] {
+        var entries: [ConnectorEntry] = []
+        var names: Set<String> = []
+        for entry in node.arrayElements() {
+            entry.checkKeys(known: ["type", "name", "configuration", "logLevel", "useGRPC", "class", "id", "configurationJson"])
+            let type = entry["type"].requiredString()
+            let name = entry["name"].requiredString()
+            let configuration = entry["configuration"].requiredString()
+            if let type, !knownTypes.contains(type) {
+                entry["type"].error("unknown connector type '\(type)'; this build knows: \(knownTypes.sorted().joined(separator: ", "))")
+                continue
+            }
+            if let name {
+                if names.contains(name) { entry["name"].error("the connector name '\(name)' is used twice") }
+                names.insert(name)
+            }
+            guard let type, let name, let configuration else { continue }
+            entries.append(ConnectorEntry(
+                type: type, name: name, configurationPath: configuration,
+                configurationFile: URL(fileURLWithPath: configuration, relativeTo: folder).standardizedFileURL,
+                entryPath: entry.path))
+        }
+        return entries
+    }
+}
+
+extension URL {
+    /// The path as the user is likely to recognise it: relative to the working directory when inside it.
+    var relativePathForMessages: String {
+        let cwd = FileManager.default.currentDirectoryPath
+        let full = standardizedFileURL.path
+        if full.hasPrefix(cwd + "/") { return String(full.dropFirst(cwd.count + 1)) }
+        return full
+    }
+}

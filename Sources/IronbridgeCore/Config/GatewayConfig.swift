@@ -1,0 +1,91 @@
+import Foundation
+import IronbridgeMQTT
+import Logging
+
+/// The gateway's main configuration (`config.json`), shaped like the Python gateway's
+/// `tb_gateway.json` for the keys we support. Every key is documented in README.md.
+public struct GatewayConfig: Sendable {
+    public var file: URL
+    public var thingsboard: ThingsBoardConfig
+    public var storage: StorageConfig
+    public var connectors: [ConnectorEntry]
+    public var logLevel: Logger.Level
+    /// Where the gateway keeps its state (the device registry); relative paths are resolved against config.json's folder.
+    public var dataFolder: URL
+    /// Gateway-level default report strategy for connectors that honour one.
+    public var reportStrategy: JSONValue?
+
+    /// The folder of config.json, against which connector files and the data folder are resolved.
+    public var folder: URL { file.deletingLastPathComponent() }
+}
+
+public struct ThingsBoardConfig: Sendable, Equatable {
+    public enum Security: Sendable, Equatable {
+        case accessToken(String)
+        case usernamePassword(clientID: String?, username: String?, password: String?)
+        case tlsAccessToken(String, caFile: String?)
+        case x509Certificate(caFile: String?, certFile: String, keyFile: String)
+    }
+
+    public var host: String
+    public var port: Int
+    public var qos: Int
+    public var keepAliveSeconds: Int
+    public var security: Security
+    /// Skip TLS server verification (only when the user says so explicitly).
+    public var tlsInsecure: Bool
+    public var protocolVersion: MQTTConfiguration.ProtocolVersion
+    /// The gateway's own deadline for answering one RPC.
+    public var rpcTimeoutMs: Int
+    /// How long to wait for the server's answer to getSessionLimits before using defaults.
+    public var sessionLimitsTimeoutMs: Int
+    /// Largest payload we send before the server tells us its limit.
+    public var maxPayloadSizeBytes: Int
+    /// QoS 1 messages in flight before the server tells us its limit.
+    public var maxInflightMessages: Int
+    /// Delay before reconnecting after the server refused the credentials (CONNACK 4/5).
+    public var refusedRetryDelaySeconds: Double
+    public var reconnectMaxSeconds: Double
+    public var clientID: String?
+
+    public var mqttConfiguration: MQTTConfiguration {
+        var configuration = MQTTConfiguration(
+            host: host, port: port, clientID: clientID, keepAliveSeconds: keepAliveSeconds, protocolVersion: protocolVersion,
+            reconnect: Backoff(initialSeconds: 1, maximumSeconds: max(1, reconnectMaxSeconds)),
+            refusedRetryDelaySeconds: refusedRetryDelaySeconds)
+        switch security {
+        case .accessToken(let token):
+            configuration.username = token
+        case .usernamePassword(let clientID, let username, let password):
+            configuration.clientID = clientID ?? configuration.clientID
+            configuration.username = username
+            configuration.password = password
+        case .tlsAccessToken(let token, let caFile):
+            configuration.username = token
+            configuration.tls = .init(caFile: caFile, insecure: tlsInsecure)
+        case .x509Certificate(let caFile, let certFile, let keyFile):
+            configuration.tls = .init(caFile: caFile, certFile: certFile, keyFile: keyFile, insecure: tlsInsecure)
+        }
+        return configuration
+    }
+}
+
+public struct StorageConfig: Sendable, Equatable {
+    public enum Kind: String, Sendable { case memory }
+    public var kind: Kind
+    /// How many records one batch for the platform may take from storage.
+    public var readRecordsCount: Int
+    /// Storage capacity in records; when full, the oldest records are dropped and counted.
+    public var maxRecordsCount: Int
+}
+
+/// One entry of `connectors[]`: the connector's type and name, and its own configuration file.
+public struct ConnectorEntry: Sendable {
+    public var type: String
+    public var name: String
+    /// The configuration file as written in config.json, and resolved against config.json's folder.
+    public var configurationPath: String
+    public var configurationFile: URL
+    /// The node of this entry in config.json (for error locations).
+    public var entryPath: String
+}

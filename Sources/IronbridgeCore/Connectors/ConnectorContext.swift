@@ -1,0 +1,70 @@
+import Logging
+
+/// What a connector may do with the platform: report data and device state, and ask for
+/// shared attributes. Safe to use from any task; reporting never waits for the network.
+public final class ConnectorContext: Sendable {
+    public let connectorName: String
+    public let logger: Logger
+    private let store: any UploadStore
+    private let registry: DeviceRegistry
+    private let statistics: GatewayStatistics
+    private let platform: PlatformLink?
+
+    public init(connectorName: String, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
+                platform: PlatformLink?, logger: Logger) {
+        self.connectorName = connectorName
+        self.store = store
+        self.registry = registry
+        self.statistics = statistics
+        self.platform = platform
+        self.logger = logger
+    }
+
+    /// Queues telemetry. A device the platform has not been told about is announced first.
+    public func sendTelemetry(_ records: [TelemetryRecord]) async {
+        var uploads: [Upload] = []
+        uploads.reserveCapacity(records.count + 1)
+        for record in records where !record.values.isEmpty {
+            appendConnectIfNeeded(record.device, to: &uploads)
+            uploads.append(.telemetry(record))
+        }
+        await store.append(uploads)
+    }
+
+    /// Queues client-side attributes of a device.
+    public func sendAttributes(device: String, values: [DataPoint]) async {
+        guard !values.isEmpty else { return }
+        var uploads: [Upload] = []
+        appendConnectIfNeeded(device, to: &uploads)
+        uploads.append(.attributes(device: device, values: values))
+        await store.append(uploads)
+    }
+
+    /// Tells the platform the device is reachable (sends `connect` unless it was already sent).
+    public func deviceConnected(_ device: String) async {
+        var uploads: [Upload] = []
+        appendConnectIfNeeded(device, to: &uploads)
+        await store.append(uploads)
+    }
+
+    /// Tells the platform the device is unreachable (`disconnect`), once.
+    public func deviceDisconnected(_ device: String) async {
+        guard registry.markDisconnected(device) else { return }
+        await store.append([.disconnect(device: device)])
+    }
+
+    /// Asks the platform for shared attributes of `device`.
+    public func requestSharedAttributes(device: String, keys: [String], timeout: Duration = .seconds(10)) async throws -> [String: JSONValue] {
+        guard let platform else { return [:] }
+        return try await platform.requestAttributes(device: device, keys: keys, shared: true, timeout: timeout)
+    }
+
+    /// Counts an error of this connector for `gateway_stats`.
+    public func recordError() { statistics.connectorError(connectorName) }
+
+    private func appendConnectIfNeeded(_ device: String, to uploads: inout [Upload]) {
+        if registry.markConnected(device) {
+            uploads.append(.connect(device: device, type: registry.record(configuredName: device)?.type ?? "default"))
+        }
+    }
+}

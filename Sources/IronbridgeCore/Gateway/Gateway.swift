@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The running gateway: storage -> platform link -> connectors, as one service.
+///
+/// `run()` returns after a graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle, or
+/// cancellation): connectors stop first and release their hardware, then what is stored is
+/// given a few seconds to be acknowledged, then the MQTT connection is closed cleanly.
+public final class Gateway: Service {
+    public let setup: GatewaySetup
+    public let registry = DeviceRegistry()
+    public let statistics = GatewayStatistics()
+    public let store: any UploadStore
+    public let platform: PlatformLink
+    private let connectorsByName: [String: any Connector]
+    private let logger: Logger
+    private let shutdown = ShutdownSignal()
+    private let drainTimeout: Duration
+
+    public init(setup: GatewaySetup, logger: Logger, drainTimeout: Duration = .seconds(5)) throws {
+        self.setup = setup
+        self.logger = logger
+        self.drainTimeout = drainTimeout
+        store = MemoryUploadStore(capacity: setup.config.storage.maxRecordsCount)
+        connectorsByName = Dictionary(setup.connectors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for connector in setup.connectors {
+            for device in connector.devices { registry.register(device, connector: connector.name) }
+        }
+        let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, logger: logger)
+        platform = try PlatformLink(
+            configuration: setup.config.thingsboard, store: store, registry: registry, statistics: statistics,
+            directory: ConnectorTable(connectorsByName), gatewayRPC: rpc, readRecordsCount: setup.config.storage.readRecordsCount, logger: logger)
+    }
+
+    public func connector(named name: String) -> (any Connector)? { connectorsByName[name] }
+
+    /// Asks the gateway to stop, as SIGTERM would.
+    public func requestShutdown() { shutdown.fire() }
+
+    public func run() async {
+        logger.info("ironbridge \(IronbridgeVersion.current) starting with \(setup.connectors.count) connector(s), \(registry.records.count) device(s)")
+        await withDiscardingTaskGroup { outer in
+            outer.addTask { await self.platform.run() }
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for connector in setup.connectors {
+                        var connectorLogger = logger
+                        connectorLogger[metadataKey: "connector"] = .string(connector.name)
+                        let context = ConnectorContext(connectorName: connector.name, store: store, registry: registry,
+                                                       statistics: statistics, platform: platform, logger: connectorLogger)
+                        group.addTask { await connector.run(context: context) }
+                    }
+                    await shutdown.wait()
+                    logger.info("shutting down: stopping connectors")
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.shutdown.fire()
+            }
+            await platform.stop(store: store, drainTimeout: drainTimeout)
+            logger.info("stopped")
+        }
+    }
+}
+
+/// Connectors by name, immutable after start.
+struct ConnectorTable: ConnectorDirectory {
+    let table: [String: any Connector]
+    init(_ table: [String: any Connector]) { self.table = table }
+    func connector(named name: String) -> (any Connector)? { table[name] }
+}

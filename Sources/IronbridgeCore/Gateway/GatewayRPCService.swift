@@ -1,0 +1,79 @@
+import Logging
+
+/// Answers the RPCs the platform sends to the gateway itself: ping, version, devices,
+/// statistics, and the sub-device rename and delete notifications.
+final class GatewayRPCService: GatewayRPCHandler {
+    private let registry: DeviceRegistry
+    private let statistics: GatewayStatistics
+    private let store: any UploadStore
+    private let logger: Logger
+
+    init(registry: DeviceRegistry, statistics: GatewayStatistics, store: any UploadStore, logger: Logger) {
+        self.registry = registry
+        self.statistics = statistics
+        self.store = store
+        self.logger = logger
+    }
+
+    static let methodNotFound: JSONValue = ["error": "Method not found", "code": 404]
+
+    func handleGatewayRPC(method: String, params: JSONValue) async -> JSONValue {
+        switch method {
+        case "gateway_ping":
+            return ["code": 200, "resp": "pong"]
+        case "gateway_version":
+            return ["version": .string(IronbridgeVersion.current)]
+        case "gateway_devices":
+            var devices: [String: JSONValue] = [:]
+            for record in registry.records {
+                devices[record.platformName] = ["connector": .string(record.connector), "configuredName": .string(record.configuredName)]
+            }
+            return .object(devices)
+        case "gateway_stats":
+            let counters = statistics.snapshot
+            let stored = await store.statistics()
+            return [
+                "messagesSent": .int(Int64(counters.messagesSent)), "pointsSent": .int(Int64(counters.pointsSent)),
+                "buffered": .int(Int64(stored.pending)), "dropped": .int(Int64(stored.dropped)),
+                "rpcsServed": .int(Int64(counters.rpcsServed)), "rpcsTimedOut": .int(Int64(counters.rpcsTimedOut)),
+                "malformedMessages": .int(Int64(counters.malformedMessages)),
+                "connectorErrors": .object(counters.connectorErrors.mapValues { .int(Int64($0)) }),
+            ]
+        case "gateway_device_renamed":
+            return rename(params)
+        case "gateway_device_deleted":
+            return delete(params)
+        default:
+            logger.info("gateway RPC '\(method)' is not known; answered 404")
+            return Self.methodNotFound
+        }
+    }
+
+    private func rename(_ params: JSONValue) -> JSONValue {
+        guard let pairs = params.objectValue, !pairs.isEmpty else {
+            return ["success": false, "error": "expected params {\"<old name>\": \"<new name>\"}"]
+        }
+        for (old, newValue) in pairs.sorted(by: { $0.key < $1.key }) {
+            guard let new = newValue.stringValue, !new.isEmpty else {
+                return ["success": false, "error": .string("the new name for '\(old)' must be a non-empty string")]
+            }
+            switch registry.rename(from: old, to: new) {
+            case .renamed(let configured): logger.info("device '\(configured)' is now called '\(new)' on the platform (was '\(old)')")
+            case .alreadyApplied: logger.debug("rename '\(old)' -> '\(new)' already applied")
+            case .unknownDevice: logger.warning("rename of unknown device '\(old)' ignored")
+            }
+        }
+        return ["success": true]
+    }
+
+    private func delete(_ params: JSONValue) -> JSONValue {
+        guard let name = params.stringValue ?? params.objectValue?.keys.first else {
+            return ["success": false, "error": "expected params \"<device name>\""]
+        }
+        switch registry.delete(name) {
+        case .forgotten(let configured): logger.info("device '\(name)' was deleted on the platform; it will be created again as '\(configured)' with its next data")
+        case .unknownDevice: logger.warning("delete of unknown device '\(name)' ignored")
+        }
+        return ["success": true]
+    }
+}

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Counters for `gateway_stats` and the logs.
+public final class GatewayStatistics: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        public var messagesSent: UInt64 = 0
+        public var pointsSent: UInt64 = 0
+        public var rpcsServed: UInt64 = 0
+        public var rpcsTimedOut: UInt64 = 0
+        public var malformedMessages: UInt64 = 0
+        public var connectorErrors: [String: UInt64] = [:]
+    }
+
+    private let counters = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { counters.withLock { $0 } }
+
+    func messageSent(points: Int) {
+        counters.withLock { c in
+            c.messagesSent += 1
+            c.pointsSent += UInt64(points)
+        }
+    }
+
+    func rpcServed(timedOut: Bool) {
+        counters.withLock { c in
+            c.rpcsServed += 1
+            if timedOut { c.rpcsTimedOut += 1 }
+        }
+    }
+
+    func malformedMessage() { counters.withLock { $0.malformedMessages += 1 } }
+
+    public func connectorError(_ connector: String) { counters.withLock { $0.connectorErrors[connector, default: 0] += 1 } }
+}

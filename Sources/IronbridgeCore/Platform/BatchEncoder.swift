@@ -1,0 +1,142 @@
+/// One MQTT message ready to go: the topic, the JSON encoded once, and the last store
+/// sequence it covers (released from the store when the broker acknowledges it).
+struct EncodedBatch: Sendable {
+    var topic: String
+    var payload: [UInt8]
+    var lastSequence: UInt64
+    var records: Int
+    var points: Int
+    var isTelemetry: Bool
+}
+
+/// Turns stored uploads into Gateway MQTT API messages: consecutive telemetry of any
+/// devices becomes one `v1/gateway/telemetry` message per `maxPayloadSize`, grouped by
+/// device with each device's records in order; attributes likewise; connect and
+/// disconnect go one per message. Names are mapped to platform names here, at send time.
+struct BatchEncoder {
+    var maxPayloadSize: Int
+    var platformName: (String) -> String
+
+    /// Encodes `items` into batches, in order. A single record larger than `maxPayloadSize`
+    /// is returned in `oversized` and not encoded.
+    func encode(_ items: [StoredUpload]) -> (batches: [EncodedBatch], oversized: [StoredUpload]) {
+        var batches: [EncodedBatch] = []
+        var oversized: [StoredUpload] = []
+        var group = DeviceGroups()
+        var groupKind: Kind?
+        var names: [String: String] = [:]
+
+        func name(_ configured: String) -> String {
+            if let known = names[configured] { return known }
+            let mapped = platformName(configured)
+            names[configured] = mapped
+            return mapped
+        }
+
+        func flush() {
+            guard let kind = groupKind, !group.isEmpty else { return }
+            batches.append(group.batch(topic: kind == .telemetry ? Topic.telemetry : Topic.attributes, isTelemetry: kind == .telemetry))
+            group = DeviceGroups()
+        }
+
+        for item in items {
+            switch item.upload {
+            case .connect(let device, let type):
+                flush(); groupKind = nil
+                var writer = JSONWriter()
+                writer.raw("{\"device\":"); writer.string(name(device))
+                writer.raw(",\"type\":"); writer.string(type); writer.raw("}")
+                batches.append(EncodedBatch(topic: Topic.connect, payload: writer.bytes, lastSequence: item.sequence, records: 1, points: 0, isTelemetry: false))
+            case .disconnect(let device):
+                flush(); groupKind = nil
+                var writer = JSONWriter()
+                writer.raw("{\"device\":"); writer.string(name(device)); writer.raw("}")
+                batches.append(EncodedBatch(topic: Topic.disconnect, payload: writer.bytes, lastSequence: item.sequence, records: 1, points: 0, isTelemetry: false))
+            case .telemetry(let record):
+                if groupKind != .telemetry { flush(); groupKind = .telemetry }
+                var writer = JSONWriter(reservingCapacity: 32 + record.values.count * 24)
+                writer.byte(UInt8(ascii: "{"))
+                if let timestamp = record.timestamp {
+                    writer.raw("\"ts\":"); writer.int(timestamp); writer.raw(",")
+                }
+                writer.raw("\"values\":")
+                Self.writeValues(record.values, into: &writer)
+                writer.byte(UInt8(ascii: "}"))
+                add(writer.bytes, device: name(record.device), item: item, points: record.values.count)
+            case .attributes(let device, let values):
+                if groupKind != .attributes { flush(); groupKind = .attributes }
+                var writer = JSONWriter(reservingCapacity: 16 + values.count * 24)
+                // Attributes of one device merge into one object: store the members without braces.
+                for (position, point) in values.enumerated() {
+                    if position > 0 { writer.byte(UInt8(ascii: ",")) }
+                    writer.string(point.key); writer.byte(UInt8(ascii: ":")); writer.value(point.value)
+                }
+                add(writer.bytes, device: name(device), item: item, points: values.count)
+            }
+        }
+        flush()
+        return (batches, oversized)
+
+        func add(_ bytes: [UInt8], device: String, item: StoredUpload, points: Int) {
+            let cost = bytes.count + device.utf8.count + 8
+            if cost + 2 > maxPayloadSize {
+                oversized.append(item)
+                return
+            }
+            if group.size + cost > maxPayloadSize { flush() }
+            group.add(bytes, device: device, cost: cost, sequence: item.sequence, points: points)
+        }
+    }
+
+    static func writeValues(_ values: [DataPoint], into writer: inout JSONWriter) {
+        writer.byte(UInt8(ascii: "{"))
+        for (position, point) in values.enumerated() {
+            if position > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.string(point.key)
+            writer.byte(UInt8(ascii: ":"))
+            writer.value(point.value)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+
+    private enum Kind { case telemetry, attributes }
+}
+
+/// Encoded records grouped by device, in first-seen device order.
+private struct DeviceGroups {
+    var order: [String] = []
+    var parts: [String: [[UInt8]]] = [:]
+    var size = 2
+    var lastSequence: UInt64 = 0
+    var records = 0
+    var points = 0
+
+    var isEmpty: Bool { records == 0 }
+
+    mutating func add(_ bytes: [UInt8], device: String, cost: Int, sequence: UInt64, points: Int) {
+        if parts[device] == nil { order.append(device) }
+        parts[device, default: []].append(bytes)
+        size += cost
+        lastSequence = sequence
+        records += 1
+        self.points += points
+    }
+
+    func batch(topic: String, isTelemetry: Bool) -> EncodedBatch {
+        var writer = JSONWriter(reservingCapacity: size)
+        writer.byte(UInt8(ascii: "{"))
+        for (index, device) in order.enumerated() {
+            if index > 0 { writer.byte(UInt8(ascii: ",")) }
+            writer.string(device)
+            writer.byte(UInt8(ascii: ":"))
+            writer.byte(UInt8(ascii: isTelemetry ? "[" : "{"))
+            for (position, part) in parts[device]!.enumerated() {
+                if position > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.append(part)
+            }
+            writer.byte(UInt8(ascii: isTelemetry ? "]" : "}"))
+        }
+        writer.byte(UInt8(ascii: "}"))
+        return EncodedBatch(topic: topic, payload: writer.bytes, lastSequence: lastSequence, records: records, points: points, isTelemetry: isTelemetry)
+    }
+}

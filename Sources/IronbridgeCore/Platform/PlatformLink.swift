@@ -1,0 +1,305 @@
+import Foundation
+import IronbridgeMQTT
+import Logging
+import Synchronization
+
+/// Handles the gateway's own RPCs (`v1/devices/me/rpc/request/+`).
+public protocol GatewayRPCHandler: Sendable {
+    /// Returns the reply payload for `method`.
+    func handleGatewayRPC(method: String, params: JSONValue) async -> JSONValue
+}
+
+/// Finds the connector that owns a device, by configured name.
+public protocol ConnectorDirectory: Sendable {
+    func connector(named name: String) -> (any Connector)?
+}
+
+/// The gateway's side of ThingsBoard's Gateway MQTT API over one MQTT connection:
+/// subscribes, routes what arrives (device RPCs, shared attribute updates, answers,
+/// gateway RPCs), runs the upload sender, and asks for the session limits after each connect.
+public final class PlatformLink: Sendable {
+    let configuration: ThingsBoardConfig
+    let client: MQTTClient
+    let registry: DeviceRegistry
+    let statistics: GatewayStatistics
+    let logger: Logger
+    let directory: any ConnectorDirectory
+    let gatewayRPC: any GatewayRPCHandler
+    private let gate = ConnectionGate()
+    private let sender: UploadSender
+    private let attributeReplies = PendingReplies()
+    private let clientRPCReplies = PendingReplies()
+    /// Ids of our attribute requests and client-side RPCs. They start high so that they never
+    /// meet the small ids the server gives its own RPCs (a plain broker echoes both back).
+    private let nextRequestID = Mutex<Int64>(1_000_000_000)
+    private let defaultLimits: SessionLimits
+
+    public init(configuration: ThingsBoardConfig, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
+                directory: any ConnectorDirectory, gatewayRPC: any GatewayRPCHandler, readRecordsCount: Int, logger: Logger) throws(MQTTError) {
+        self.configuration = configuration
+        self.client = try MQTTClient(configuration: configuration.mqttConfiguration, logger: logger)
+        self.registry = registry
+        self.statistics = statistics
+        self.directory = directory
+        self.gatewayRPC = gatewayRPC
+        self.logger = logger
+        self.defaultLimits = SessionLimits(maxPayloadSize: configuration.maxPayloadSizeBytes, maxInflightMessages: configuration.maxInflightMessages)
+        self.sender = UploadSender(client: client, store: store, registry: registry, gate: gate, statistics: statistics,
+                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger)
+        client.setMaxInflightMessages(configuration.maxInflightMessages)
+    }
+
+    public var isConnected: Bool { gate.isOpen }
+    public var sessionLimits: SessionLimits { sender.currentLimits }
+
+    /// Runs until `stop()`: the MQTT connection, the sender, and one child task per incoming request.
+    public func run() async {
+        for topic in Topic.subscriptions { client.subscribe(topic, qos: 1) }
+        client.start()
+        logger.info("connecting to ThingsBoard at \(configuration.host):\(configuration.port)")
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.sender.run() }
+            for await event in client.events {
+                handle(event, in: &group)
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Waits (at most `drainTimeout`) until everything stored was acknowledged, then disconnects cleanly.
+    public func stop(store: any UploadStore, drainTimeout: Duration) async {
+        let deadline = ContinuousClock.now + drainTimeout
+        while ContinuousClock.now < deadline, gate.isOpen {
+            if await store.statistics().pending == 0 && sender.isIdle { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let pending = await store.statistics().pending
+        if pending > 0 { logger.warning("stopping with \(pending) records not yet acknowledged by the platform") }
+        await client.stop()
+    }
+
+    // MARK: - Events
+
+    private func handle(_ event: MQTTEvent, in group: inout DiscardingTaskGroup) {
+        switch event {
+        case .connected:
+            logger.info("connected to ThingsBoard at \(client.configuration.endpoint)")
+            gate.open()
+            group.addTask { await self.refreshSessionLimits() }
+        case .refused(let refusal):
+            logger.error("\(refusal)")
+        case .connectFailed(let reason, let retry):
+            logger.warning("\(reason); retrying in \(String(format: "%.1f", retry)) s")
+        case .disconnected(let reason):
+            gate.close()
+            logger.warning("\(reason); reconnecting")
+        case .message(let message):
+            route(message, in: &group)
+        }
+    }
+
+    private func route(_ message: MQTTMessage, in group: inout DiscardingTaskGroup) {
+        let topic = message.topic
+        let payload: JSONValue
+        do {
+            payload = try JSONValue.parse(message.payload)
+        } catch {
+            statistics.malformedMessage()
+            logger.warning("ignoring a message on \(topic): \(error)")
+            return
+        }
+        switch topic {
+        case Topic.rpc:
+            guard let device = payload["device"]?.stringValue, let data = payload["data"] else {
+                return malformed(topic, "expected {\"device\": string, \"data\": {\"id\", \"method\", \"params\"}}")
+            }
+            // Our own replies come back on a plain broker: they have no method. Ignore them quietly.
+            guard let methodValue = data["method"] else { return }
+            guard let method = methodValue.stringValue, let id = data["id"]?.intValue else {
+                return malformed(topic, "the RPC for '\(device)' has no numeric id or string method")
+            }
+            let params = (data["params"] ?? .null).unwrappingJSONString
+            group.addTask { await self.serveDeviceRPC(platformName: device, id: id, method: method, params: params) }
+        case Topic.attributes:
+            guard let device = payload["device"]?.stringValue, let data = payload["data"]?.objectValue else {
+                return malformed(topic, "expected {\"device\": string, \"data\": object}")
+            }
+            var values = data
+            values.removeValue(forKey: "deleted")
+            guard !values.isEmpty else { return }
+            group.addTask { await self.deliverAttributeUpdate(platformName: device, values: values) }
+        case Topic.attributesResponse:
+            guard let id = payload["id"]?.intValue else { return malformed(topic, "the answer has no numeric id") }
+            if !attributeReplies.resolve(id: id, with: payload) {
+                logger.debug("ignoring an attribute answer with unknown id \(id)")
+            }
+        case Topic.gatewayAttributes:
+            logger.debug("shared attributes of the gateway: \(message.payloadString)")
+        default:
+            if topic.hasPrefix(Topic.gatewayRPCRequestPrefix) {
+                routeGatewayRPC(topic: topic, payload: payload, in: &group)
+            } else if topic.hasPrefix(Topic.gatewayRPCResponsePrefix) {
+                guard let id = Int64(topic.dropFirst(Topic.gatewayRPCResponsePrefix.count)) else { return }
+                // Our own replies to the server's RPCs are echoed here by a plain broker: not ours, ignored.
+                clientRPCReplies.resolve(id: id, with: payload)
+            } else {
+                logger.debug("ignoring a message on \(topic)")
+            }
+        }
+    }
+
+    private func routeGatewayRPC(topic: String, payload: JSONValue, in group: inout DiscardingTaskGroup) {
+        let idText = topic.dropFirst(Topic.gatewayRPCRequestPrefix.count)
+        guard let id = Int64(idText) else { return malformed(topic, "the request id '\(idText)' is not a number") }
+        // Our own client-side requests come back on a plain broker.
+        if clientRPCReplies.isPending(id) { return }
+        guard let method = payload["method"]?.stringValue else {
+            malformed(topic, "expected {\"method\": string, \"params\": ...}")
+            group.addTask { await self.reply(toGatewayRPC: id, with: ["error": "the request has no method"]) }
+            return
+        }
+        let params = (payload["params"] ?? .null).unwrappingJSONString
+        group.addTask {
+            let result = await self.gatewayRPC.handleGatewayRPC(method: method, params: params)
+            await self.reply(toGatewayRPC: id, with: result)
+        }
+    }
+
+    private func malformed(_ topic: String, _ expectation: String) {
+        statistics.malformedMessage()
+        logger.warning("ignoring a malformed message on \(topic): \(expectation)")
+    }
+
+    // MARK: - RPC
+
+    private func serveDeviceRPC(platformName: String, id: Int64, method: String, params: JSONValue) async {
+        guard let record = registry.record(platformName: platformName), let connector = directory.connector(named: record.connector) else {
+            logger.warning("RPC \(method) (id \(id)) for unknown device '\(platformName)'")
+            await reply(device: platformName, id: id, data: ["error": .string("unknown device '\(platformName)'")])
+            statistics.rpcServed(timedOut: false)
+            return
+        }
+        let call = RPCCall(device: record.configuredName, id: id, method: method, params: params)
+        let timeoutMs = configuration.rpcTimeoutMs
+        let answer = OnceFlag()
+        // Whichever finishes first replies; a handler stuck in blocking I/O cannot delay the error reply.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let data = await connector.handleRPC(call)
+                if answer.claim() {
+                    self.statistics.rpcServed(timedOut: false)
+                    await self.reply(device: self.registry.platformName(of: record.configuredName), id: id, data: data)
+                } else {
+                    self.logger.warning("RPC \(method) (id \(id)) on '\(record.configuredName)' finished after its \(timeoutMs) ms deadline; its result was dropped")
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(timeoutMs))
+                guard !Task.isCancelled, answer.claim() else { return }
+                self.statistics.rpcServed(timedOut: true)
+                self.logger.warning("RPC \(method) (id \(id)) on '\(record.configuredName)' timed out after \(timeoutMs) ms")
+                let data = connector.errorReply("RPC \(method) on '\(platformName)' timed out after \(timeoutMs) ms")
+                await self.reply(device: platformName, id: id, data: data)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func reply(device: String, id: Int64, data: JSONValue) async {
+        var writer = JSONWriter()
+        writer.raw("{\"device\":"); writer.string(device)
+        writer.raw(",\"id\":"); writer.int(id)
+        writer.raw(",\"data\":"); writer.value(data); writer.raw("}")
+        await publishReply(topic: Topic.rpc, payload: writer.bytes, what: "the reply to RPC \(id) of '\(device)'")
+    }
+
+    private func reply(toGatewayRPC id: Int64, with data: JSONValue) async {
+        await publishReply(topic: Topic.gatewayRPCResponsePrefix + String(id), payload: data.jsonBytes, what: "the reply to gateway RPC \(id)")
+    }
+
+    private func publishReply(topic: String, payload: [UInt8], what: String) async {
+        do {
+            try await client.publish(topic: topic, payload: payload, qos: configuration.qos)
+        } catch {
+            logger.error("could not send \(what): \(error)")
+        }
+    }
+
+    private func deliverAttributeUpdate(platformName: String, values: [String: JSONValue]) async {
+        guard let record = registry.record(platformName: platformName), let connector = directory.connector(named: record.connector) else {
+            logger.warning("shared attribute update for unknown device '\(platformName)' ignored")
+            return
+        }
+        await connector.handleAttributeUpdate(device: record.configuredName, values: values)
+    }
+
+    // MARK: - Requests to the platform
+
+    private func nextID() -> Int64 {
+        nextRequestID.withLock { id in
+            defer { id += 1 }
+            return id
+        }
+    }
+
+    public struct RequestTimeout: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Asks the platform for attributes of a sub-device (`v1/gateway/attributes/request`).
+    /// Returns the values found (a key the platform does not have is absent).
+    public func requestAttributes(device configuredName: String, keys: [String], shared: Bool = true, timeout: Duration = .seconds(10)) async throws -> [String: JSONValue] {
+        let id = nextID()
+        let platformName = registry.platformName(of: configuredName)
+        let request: JSONValue = ["id": .int(id), "device": .string(platformName), "client": .bool(!shared), "keys": .array(keys.map { .string($0) })]
+        do {
+            let answer = try await attributeReplies.wait(id: id, timeout: timeout) {
+                try await self.client.publish(topic: Topic.attributesRequest, payload: request.jsonBytes, qos: self.configuration.qos)
+            }
+            if let values = answer["values"]?.objectValue { return values }
+            if let value = answer["value"], keys.count == 1 { return [keys[0]: value] }
+            return [:]
+        } catch is PendingReplies.Timeout {
+            throw RequestTimeout(description: "the platform did not answer the attribute request for '\(platformName)' within \(timeout)")
+        }
+    }
+
+    /// A client-side RPC from the gateway to the platform (`getCurrentTime`, `getSessionLimits`, ...).
+    public func callPlatform(method: String, params: JSONValue = [:], timeout: Duration) async throws -> JSONValue {
+        let id = nextID()
+        let request: JSONValue = ["method": .string(method), "params": params]
+        do {
+            return try await clientRPCReplies.wait(id: id, timeout: timeout) {
+                try await self.client.publish(topic: Topic.gatewayRPCRequestPrefix + String(id), payload: request.jsonBytes, qos: self.configuration.qos)
+            }
+        } catch is PendingReplies.Timeout {
+            throw RequestTimeout(description: "the platform did not answer \(method) within \(timeout)")
+        }
+    }
+
+    private func refreshSessionLimits() async {
+        let timeoutMs = configuration.sessionLimitsTimeoutMs
+        do {
+            let answer = try await callPlatform(method: "getSessionLimits", params: ["timeout": .int(Int64(timeoutMs))], timeout: .milliseconds(timeoutMs))
+            let limits = SessionLimits(answer: answer, defaults: defaultLimits)
+            sender.apply(limits)
+            logger.info("session limits: payload \(limits.maxPayloadSize) bytes, \(limits.maxInflightMessages) in flight (80 % of the server's)")
+        } catch {
+            sender.apply(defaultLimits)
+            logger.info("no session limits from the server (\(error)); using payload \(defaultLimits.maxPayloadSize) bytes, \(defaultLimits.maxInflightMessages) in flight")
+        }
+    }
+}
+
+/// True for the first caller of `claim()` only.
+final class OnceFlag: Sendable {
+    private let claimed = Mutex(false)
+
+    func claim() -> Bool {
+        claimed.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// ThingsBoard's Gateway MQTT API topics (see shared/design/platform-protocol.md).
+public enum Topic {
+    public static let connect = "v1/gateway/connect"
+    public static let disconnect = "v1/gateway/disconnect"
+    public static let telemetry = "v1/gateway/telemetry"
+    public static let attributes = "v1/gateway/attributes"
+    public static let attributesRequest = "v1/gateway/attributes/request"
+    public static let attributesResponse = "v1/gateway/attributes/response"
+    public static let rpc = "v1/gateway/rpc"
+
+    public static let gatewayRPCRequestPrefix = "v1/devices/me/rpc/request/"
+    public static let gatewayRPCResponsePrefix = "v1/devices/me/rpc/response/"
+    public static let gatewayAttributes = "v1/devices/me/attributes"
+    public static let gatewayTelemetry = "v1/devices/me/telemetry"
+
+    /// What the gateway subscribes to after every connect.
+    public static let subscriptions = [
+        rpc, attributes, attributesResponse,
+        gatewayRPCRequestPrefix + "+", gatewayRPCResponsePrefix + "+", gatewayAttributes,
+    ]
+}

@@ -1,0 +1,162 @@
+import IronbridgeMQTT
+import Logging
+import Synchronization
+
+/// Moves uploads from the store to the broker: reads a window of records, encodes them into
+/// batches, hands the batches to libmosquitto in order (several in flight), and releases
+/// each batch from the store only when its PUBACK arrives. After every (re)connect it first
+/// announces the devices the platform should consider connected.
+final class UploadSender: Sendable {
+    private let client: MQTTClient
+    private let store: any UploadStore
+    private let registry: DeviceRegistry
+    private let gate: ConnectionGate
+    private let statistics: GatewayStatistics
+    private let logger: Logger
+    private let qos: Int
+    private let readCount: Int
+    private let limits: Mutex<SessionLimits>
+    private let idle = Mutex<Bool>(true)
+
+    init(client: MQTTClient, store: any UploadStore, registry: DeviceRegistry, gate: ConnectionGate, statistics: GatewayStatistics,
+         limits: SessionLimits, qos: Int, readCount: Int, logger: Logger) {
+        self.client = client
+        self.store = store
+        self.registry = registry
+        self.gate = gate
+        self.statistics = statistics
+        self.limits = Mutex(limits)
+        self.qos = qos
+        self.readCount = readCount
+        self.logger = logger
+    }
+
+    func apply(_ newLimits: SessionLimits) {
+        limits.withLock { $0 = newLimits }
+        client.setMaxInflightMessages(newLimits.maxInflightMessages)
+    }
+
+    var currentLimits: SessionLimits { limits.withLock { $0 } }
+
+    /// True while nothing is being sent (used to drain before shutdown).
+    var isIdle: Bool { idle.withLock { $0 } }
+
+    func run() async {
+        var announcedSession = 0
+        var rate = RateLimiters(currentLimits)
+        var rateSource = currentLimits
+        while !Task.isCancelled {
+            let session = await gate.waitUntilOpen()
+            if Task.isCancelled { break }
+            if currentLimits != rateSource {
+                rateSource = currentLimits
+                rate = RateLimiters(rateSource)
+            }
+            do {
+                if session != announcedSession {
+                    try await announceConnectedDevices(rate: &rate)
+                    announcedSession = session
+                }
+                let items = await store.peek(maxCount: readCount)
+                if items.isEmpty {
+                    idle.withLock { $0 = true }
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { await self.store.waitForData() }
+                        group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
+                        await group.next()
+                        group.cancelAll()
+                    }
+                    continue
+                }
+                idle.withLock { $0 = false }
+                try await send(items, rate: &rate)
+            } catch let error as MQTTError {
+                switch error.kind {
+                case .notConnected, .stopped:
+                    try? await Task.sleep(for: .milliseconds(50))
+                case .rejected(let code):
+                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); sending it again in 1 s")
+                    try? await Task.sleep(for: .seconds(1))
+                default:
+                    logger.error("\(error); retrying in 1 s")
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            } catch {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    private func announceConnectedDevices(rate: inout RateLimiters) async throws {
+        for record in registry.connectedDevices {
+            var writer = JSONWriter()
+            writer.raw("{\"device\":"); writer.string(record.platformName)
+            writer.raw(",\"type\":"); writer.string(record.type); writer.raw("}")
+            try await rate.wait(messages: 1, telemetryPoints: nil)
+            try await client.publish(topic: Topic.connect, payload: writer.bytes, qos: qos)
+        }
+    }
+
+    private func send(_ items: [StoredUpload], rate: inout RateLimiters) async throws {
+        let encoder = BatchEncoder(maxPayloadSize: currentLimits.maxPayloadSize, platformName: registry.platformName(of:))
+        let (batches, oversized) = encoder.encode(items)
+        for item in oversized {
+            logger.error("dropping a record of '\(item.upload.device)' with \(item.upload.pointCount) values: alone it exceeds the maximum payload of \(encoder.maxPayloadSize) bytes")
+        }
+        if batches.isEmpty, let last = items.last {
+            await store.release(through: last.sequence)
+            return
+        }
+        var tickets: [(EncodedBatch, PublishTicket)] = []
+        tickets.reserveCapacity(batches.count)
+        do {
+            for batch in batches {
+                try await rate.wait(messages: 1, telemetryPoints: batch.isTelemetry ? batch.points : nil)
+                tickets.append((batch, try client.send(topic: batch.topic, payload: batch.payload, qos: qos)))
+            }
+        } catch {
+            // What was handed over is still acknowledged below; the rest is read again next time.
+            try await acknowledge(tickets)
+            throw error
+        }
+        try await acknowledge(tickets)
+        // Oversized records after the last batch are released too.
+        if let last = items.last, let lastBatch = batches.last, last.sequence > lastBatch.lastSequence,
+           oversized.contains(where: { $0.sequence == last.sequence }) {
+            await store.release(through: last.sequence)
+        }
+    }
+
+    private func acknowledge(_ tickets: [(EncodedBatch, PublishTicket)]) async throws {
+        for (batch, ticket) in tickets {
+            try await ticket.acknowledged()
+            await store.release(through: batch.lastSequence)
+            statistics.messageSent(points: batch.points)
+        }
+    }
+}
+
+/// The three limits of a session, applied to every message and to telemetry points.
+struct RateLimiters {
+    private var messages: RateLimiter
+    private var telemetryMessages: RateLimiter
+    private var telemetryPoints: RateLimiter
+
+    init(_ limits: SessionLimits) {
+        messages = RateLimiter(limits.messages)
+        telemetryMessages = RateLimiter(limits.telemetryMessages)
+        telemetryPoints = RateLimiter(limits.telemetryDataPoints)
+    }
+
+    mutating func wait(messages count: Int, telemetryPoints points: Int?) async throws {
+        for _ in 0..<10_000 {
+            var delay = messages.reserve(count)
+            if delay == .zero, let points {
+                delay = telemetryMessages.reserve(1)
+                if delay == .zero { delay = telemetryPoints.reserve(points) }
+            }
+            if delay == .zero { return }
+            try await Task.sleep(for: delay)
+        }
+    }
+}

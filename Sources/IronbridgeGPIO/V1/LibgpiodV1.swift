@@ -1,0 +1,73 @@
+import CGPIOD
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The narrow edge of every libgpiod v1 call: errno is read right after the call, before
+/// anything else can overwrite it, and EINTR is retried where the call is restartable.
+enum LibgpiodV1 {
+    /// Runs a call returning an int status (< 0 on failure).
+    static func status(retryingEINTR: Bool = true, _ body: () -> Int32) -> Result<Int32, CError> {
+        while true {
+            let result = body()
+            if result >= 0 { return .success(result) }
+            let code = errno
+            if retryingEINTR && code == EINTR { continue }
+            return .failure(CError(code: code))
+        }
+    }
+
+    /// Runs a call returning a pointer (NULL on failure).
+    static func pointer(_ body: () -> OpaquePointer?) -> Result<OpaquePointer, CError> {
+        if let pointer = body() { return .success(pointer) }
+        return .failure(CError(code: errno))
+    }
+
+    /// A copied C string, nil for NULL or empty.
+    static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
+        guard let pointer, pointer.pointee != 0 else { return nil }
+        return String(cString: pointer)
+    }
+
+    /// The C request type and flags for a request.
+    static func requestConfig(_ request: GPIOLineRequest) -> (type: Int32, flags: Int32, initialValue: Int32) {
+        var flags = 0
+        if request.activeLow { flags |= Int(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) }
+        switch request.bias {
+        case .asIs: break
+        case .disabled: flags |= Int(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
+        case .pullUp: flags |= Int(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
+        case .pullDown: flags |= Int(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
+        }
+        let type: Int
+        var initialValue: Int32 = 0
+        switch request.direction {
+        case .input(.none): type = Int(GPIOD_LINE_REQUEST_DIRECTION_INPUT)
+        case .input(.rising): type = Int(GPIOD_LINE_REQUEST_EVENT_RISING_EDGE)
+        case .input(.falling): type = Int(GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE)
+        case .input(.both): type = Int(GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES)
+        case .output(let value, let drive):
+            type = Int(GPIOD_LINE_REQUEST_DIRECTION_OUTPUT)
+            initialValue = value ? 1 : 0
+            switch drive {
+            case .pushPull: break
+            case .openDrain: flags |= Int(GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN)
+            case .openSource: flags |= Int(GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE)
+            }
+        }
+        return (Int32(type), Int32(flags), initialValue)
+    }
+
+    static func edgeEvent(_ event: gpiod_line_event, offset: UInt32) -> GPIOEdgeEvent {
+        let nanoseconds = UInt64(max(0, event.ts.tv_sec)) * 1_000_000_000 + UInt64(max(0, event.ts.tv_nsec))
+        let type: GPIOEdgeEvent.EdgeType =
+            Int(event.event_type) == Int(GPIOD_LINE_EVENT_RISING_EDGE) ? .rising : .falling
+        return GPIOEdgeEvent(type: type, timestampNanoseconds: nanoseconds, offset: offset)
+    }
+}
+
+/// An errno captured after a failed C call.
+struct CError: Error {
+    var code: Int32
+}

@@ -1,0 +1,42 @@
+extension ModbusServer {
+    /// Where the server listens.
+    public enum Transport: Sendable, Hashable {
+        /// Modbus TCP on an IPv4 address (`modbus_new_tcp` + `modbus_tcp_listen`).
+        /// Port 0 picks a free port; read it back from ``ModbusServer/endpoint``.
+        case tcp(host: String = "127.0.0.1", port: Int = 0)
+        /// Modbus RTU on a serial device or pty (`modbus_new_rtu` + `modbus_set_slave`).
+        /// libmodbus's RTU backend drops frames for any other address before they reach
+        /// the server, so an RTU server answers exactly one unit id (and broadcasts).
+        case rtu(ModbusSerialSettings, unitId: Int)
+    }
+
+    /// Sizes of the register map and which unit ids are answered.
+    public struct Configuration: Sendable, Hashable {
+        public var coils: Int
+        public var discreteInputs: Int
+        public var holdingRegisters: Int
+        public var inputRegisters: Int
+        /// TCP only: the unit ids answered; requests for others get no reply, like an
+        /// absent slave behind a gateway. `nil` (the default) answers every unit id.
+        public var unitIds: Set<Int>?
+        /// TCP only: connections beyond this many are closed at once.
+        public var maxClients: Int
+
+        public init(
+            coils: Int = 10_000, discreteInputs: Int = 10_000, holdingRegisters: Int = 10_000,
+            inputRegisters: Int = 10_000, unitIds: Set<Int>? = nil, maxClients: Int = 64
+        ) {
+            self.coils = coils
+            self.discreteInputs = discreteInputs
+            self.holdingRegisters = holdingRegisters
+            self.inputRegisters = inputRegisters
+            self.unitIds = unitIds
+            self.maxClients = maxClients
+        }
+    }
+
+    /// The two bit tables.
+    public enum BitTable: Sendable { case coils, discreteInputs }
+    /// The two register tables.
+    public enum RegisterTable: Sendable { case holding, input }
+}

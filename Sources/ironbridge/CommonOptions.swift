@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import IronbridgeCore
+import Logging
+
+struct CommonOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The gateway configuration file.")
+    var config: String = "config.json"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default: logLevel in the config, else info).")
+    var logLevel: String?
+
+    var configURL: URL { URL(fileURLWithPath: config) }
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+}
+
+/// Sends swift-log output to stderr once, at the level given.
+enum LogSetup {
+    static func bootstrap(level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "ironbridge")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// The connector types this build can run.
+enum Connectors {
+    static var factories: [any ConnectorFactory] { [] }
+}
+
+func printDiagnostics(_ error: ConfigError) {
+    let errors = error.diagnostics.filter { $0.severity == .error }
+    FileHandle.standardError.write(Data("configuration has \(errors.count) error(s):\n".utf8))
+    for diagnostic in error.diagnostics {
+        FileHandle.standardError.write(Data("  \(diagnostic)\n".utf8))
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import IronbridgeCore
+import Logging
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the gateway until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let setup: GatewaySetup
+        let preliminary = Logger(label: "ironbridge")
+        do {
+            setup = try GatewaySetup.load(configFile: options.configURL, factories: Connectors.factories, logger: preliminary)
+        } catch {
+            printDiagnostics(error)
+            throw ExitCode(2)
+        }
+        let level = options.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? setup.config.logLevel
+        let logger = LogSetup.bootstrap(level: level)
+        for warning in setup.diagnostics where warning.severity == .warning { logger.warning("\(warning)") }
+        let gateway = try Gateway(setup: setup, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: gateway)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
