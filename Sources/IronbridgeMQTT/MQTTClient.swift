@@ -35,6 +35,10 @@ public final class MQTTClient: Sendable {
     /// True between an accepted CONNACK and the next disconnect.
     public var isConnected: Bool { session.isConnected }
 
+    /// Connected, and the broker acknowledged every subscription of this session
+    /// (the moment the `.connected` event is emitted).
+    public var isReady: Bool { session.isReady }
+
     /// Subscribes now if connected, and after every future (re)connect.
     public func subscribe(_ topic: String, qos: Int = 1) { session.subscribe(topic, qos: Int32(qos)) }
 

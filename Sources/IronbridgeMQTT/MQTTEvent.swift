@@ -14,7 +14,7 @@ public struct MQTTMessage: Sendable, Equatable {
 
 /// What happens on the connection, in order, as seen by libmosquitto's network thread.
 public enum MQTTEvent: Sendable, Equatable {
-    /// CONNACK accepted; subscriptions have been sent again.
+    /// CONNACK accepted, and every subscription acknowledged (SUBACK) again.
     case connected(sessionPresent: Bool)
     /// The broker answered CONNACK with a refusal (bad credentials, not authorised, ...).
     case refused(MQTTConnectRefusal)

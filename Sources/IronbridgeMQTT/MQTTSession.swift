@@ -26,6 +26,10 @@ final class MQTTSession: @unchecked Sendable {
         var early: [Int32: Int32] = [:]
         /// QoS 0 message ids whose on_publish must be ignored.
         var unawaited: Set<Int32> = []
+        /// SUBACKs still awaited after a connect; `.connected` is announced when none are left.
+        var pendingSubscriptions: Set<Int32> = []
+        var connectAnnounced = true
+        var sessionPresent = false
         var threadExited = false
         var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -86,6 +90,9 @@ final class MQTTSession: @unchecked Sendable {
         mosquitto_disconnect_callback_set(handle) { _, context, rc in
             MQTTSession.from(context).didDisconnect(rc: rc)
         }
+        mosquitto_subscribe_callback_set(handle) { _, context, mid, _, _ in
+            MQTTSession.from(context).didSubscribe(mid: mid)
+        }
         mosquitto_publish_v5_callback_set(handle) { _, context, mid, reasonCode, _ in
             MQTTSession.from(context).didPublish(mid: mid, reasonCode: reasonCode)
         }
@@ -104,6 +111,9 @@ final class MQTTSession: @unchecked Sendable {
     }
 
     var isConnected: Bool { state.withLock { $0.connected } }
+
+    /// Connected and every subscription acknowledged.
+    var isReady: Bool { state.withLock { $0.connected && $0.connectAnnounced } }
 
     func setMaxInflight(_ count: Int) {
         _ = mosquitto_max_inflight_messages_set(handle, UInt32(max(1, min(count, 65535))))
@@ -252,15 +262,38 @@ final class MQTTSession: @unchecked Sendable {
         }
         let subscriptions = state.withLock { s in
             s.connected = true
+            s.connectAnnounced = false
+            s.sessionPresent = flags & 1 == 1
+            s.pendingSubscriptions = []
             return s.subscriptions
         }
+        // Callbacks all run on this thread, so no SUBACK can be handled before its mid is recorded.
         for subscription in subscriptions {
-            let result = mosquitto_subscribe(handle, nil, subscription.topic, subscription.qos)
-            if result != MOSQ_ERR_SUCCESS.rawValue {
+            var mid: Int32 = 0
+            let result = mosquitto_subscribe(handle, &mid, subscription.topic, subscription.qos)
+            if result == MOSQ_ERR_SUCCESS.rawValue {
+                state.withLock { _ = $0.pendingSubscriptions.insert(mid) }
+            } else {
                 logger.error("subscribing to \(subscription.topic) on \(configuration.endpoint) failed: \(String(cString: mosquitto_strerror(result)))")
             }
         }
-        events.yield(.connected(sessionPresent: flags & 1 == 1))
+        announceConnectedIfSubscribed()
+    }
+
+    private func didSubscribe(mid: Int32) {
+        state.withLock { _ = $0.pendingSubscriptions.remove(mid) }
+        announceConnectedIfSubscribed()
+    }
+
+    /// Emits `.connected` once every subscription of this session was acknowledged, so that a
+    /// consumer never acts on a connection that cannot yet receive its answers.
+    private func announceConnectedIfSubscribed() {
+        let sessionPresent: Bool? = state.withLock { s in
+            guard s.connected, !s.connectAnnounced, s.pendingSubscriptions.isEmpty else { return nil }
+            s.connectAnnounced = true
+            return s.sessionPresent
+        }
+        if let sessionPresent { events.yield(.connected(sessionPresent: sessionPresent)) }
     }
 
     private func didDisconnect(rc: Int32) {

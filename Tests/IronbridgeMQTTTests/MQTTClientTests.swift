@@ -53,8 +53,7 @@ struct MQTTClientTests {
         subscriber.subscribe("test/#")
         subscriber.start()
         publisher.start()
-        #expect(await eventually { subscriber.isConnected && publisher.isConnected })
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { subscriber.isReady && publisher.isReady })
         for index in 0..<50 {
             try await publisher.publish(topic: "test/\(index)", payload: Array("payload \(index)".utf8), qos: 1)
         }
@@ -101,11 +100,10 @@ struct MQTTClientTests {
         subscriber.start()
         #expect(await eventually { subscriber.isConnected })
         try broker.restart()
-        #expect(await eventually(within: 15) { log.connectCount >= 2 && subscriber.isConnected })
+        #expect(await eventually(within: 15) { log.connectCount >= 2 && subscriber.isReady })
         let publisher = try makeClient(port: broker.port, clientID: "pub")
         publisher.start()
-        #expect(await eventually { publisher.isConnected })
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { publisher.isReady })
         try await publisher.publish(topic: "after/restart", payload: Array("hello again".utf8), qos: 1)
         #expect(await eventually { log.messages.contains { $0.payloadString == "hello again" } })
         #expect(log.all.contains { if case .disconnected = $0 { true } else { false } })

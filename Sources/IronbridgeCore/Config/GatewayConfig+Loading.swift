@@ -33,11 +33,18 @@ extension GatewayConfig {
         let level = root["logLevel"].oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
         let dataFolderPath = root["dataFolder"].string(default: "data")
         let dataFolder = URL(fileURLWithPath: dataFolderPath, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
+        let activity = root["thingsboard"]["checkingDeviceActivity"]
+        activity.checkKeys(known: ["checkDeviceInactivity", "inactivityTimeoutSeconds", "inactivityCheckPeriodSeconds"])
+        let checkActivity = activity["checkDeviceInactivity"].bool(default: false)
+        let inactivityTimeout = activity["inactivityTimeoutSeconds"].double(default: 120, in: 1...604_800)
+        let checkPeriod = activity["inactivityCheckPeriodSeconds"].double(default: 10, in: 0.05...86_400)
         guard let thingsboard, !diagnostics.hasErrors else { return nil }
         return GatewayConfig(
             file: file, thingsboard: thingsboard, storage: storage, connectors: connectors,
             logLevel: Logger.Level(rawValue: level) ?? .info, dataFolder: dataFolder,
-            reportStrategy: root["thingsboard"]["reportStrategy"].value)
+            reportStrategy: root["thingsboard"]["reportStrategy"].value,
+            inactivityTimeout: checkActivity ? .milliseconds(Int(inactivityTimeout * 1000)) : nil,
+            inactivityCheckPeriod: .milliseconds(Int(checkPeriod * 1000)))
     }
 
     static func loadThingsBoard(_ node: ConfigNode, environment: [String: String]) -> ThingsBoardConfig? {
@@ -48,7 +55,7 @@ extension GatewayConfig {
         node.checkKeys(
             known: ["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
                     "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
-                    "reconnectMaxSeconds", "clientId", "reportStrategy"],
+                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity"],
             ignored: [
                 "remoteShell": "no remote shell", "remoteConfiguration": "configuration is read from files only",
                 "statistics": "statistics are answered by the gateway_stats RPC", "deviceFiltering": "not supported",
@@ -56,7 +63,7 @@ extension GatewayConfig {
                 "minPackSizeToSend": "batches are sized by the server's payload limit",
                 "checkConnectorsConfigurationInSeconds": "configuration is read at start",
                 "handleDeviceRenaming": "renames are always handled",
-                "checkingDeviceActivity": "not supported yet", "latencyDebugMode": "not supported", "rateLimits": "the server's session limits are used",
+"latencyDebugMode": "not supported", "rateLimits": "the server's session limits are used",
                 "dpRateLimits": "the server's session limits are used",
             ])
         let host = environment["IRONBRIDGE_HOST"] ?? environment["TB_GW_HOST"] ?? node["host"].requiredString()

@@ -14,6 +14,9 @@ public struct GatewayConfig: Sendable {
     public var dataFolder: URL
     /// Gateway-level default report strategy for connectors that honour one.
     public var reportStrategy: JSONValue?
+    /// Disconnect devices on the platform after this long without data (nil: never).
+    public var inactivityTimeout: Duration?
+    public var inactivityCheckPeriod: Duration
 
     /// The folder of config.json, against which connector files and the data folder are resolved.
     public var folder: URL { file.deletingLastPathComponent() }

@@ -63,6 +63,7 @@ public final class ConnectorContext: Sendable {
     public func recordError() { statistics.connectorError(connectorName) }
 
     private func appendConnectIfNeeded(_ device: String, to uploads: inout [Upload]) {
+        registry.touch(device)
         if registry.markConnected(device) {
             uploads.append(.connect(device: device, type: registry.record(configuredName: device)?.type ?? "default"))
         }

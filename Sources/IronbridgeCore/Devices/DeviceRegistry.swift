@@ -11,6 +11,8 @@ public final class DeviceRegistry: Sendable {
         public var platformName: String
         /// We sent `connect` (and no `disconnect` since) in this process.
         public var connectedOnPlatform: Bool
+        /// When the connector last reported data for it.
+        public var lastActivity: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -20,8 +22,37 @@ public final class DeviceRegistry: Sendable {
     }
 
     private let state = Mutex(State())
+    private let file: RegistryFile?
 
-    public init() {}
+    /// A registry persisted in `file` (renames survive restarts), or in memory only.
+    public init(file: RegistryFile? = nil) {
+        self.file = file
+        guard let file else { return }
+        state.withLock { s in
+            for entry in file.load() {
+                s.records[entry.configuredName] = Record(configuredName: entry.configuredName, type: entry.type, connector: entry.connector,
+                                                         platformName: entry.platformName, connectedOnPlatform: false)
+                s.byPlatformName[entry.platformName] = entry.configuredName
+            }
+        }
+    }
+
+    /// Drops devices no connector configures any more (after `register` calls at start), then saves.
+    public func finishRegistration(configured names: Set<String>) {
+        state.withLock { s in
+            for (name, record) in s.records where !names.contains(name) {
+                s.records.removeValue(forKey: name)
+                s.byPlatformName.removeValue(forKey: record.platformName)
+            }
+        }
+        save()
+    }
+
+    private func save() {
+        guard let file else { return }
+        let entries = records.map { RegistryFile.Entry(configuredName: $0.configuredName, connector: $0.connector, type: $0.type, platformName: $0.platformName) }
+        file.save(entries)
+    }
 
     /// Adds a configured device. A device already known keeps its platform name (a rename loaded from disk).
     public func register(_ device: DeviceInfo, connector: String) {
@@ -80,7 +111,7 @@ public final class DeviceRegistry: Sendable {
 
     /// Applies `gateway_device_renamed {old: new}`. Applying it twice is harmless.
     public func rename(from oldName: String, to newName: String) -> RenameOutcome {
-        state.withLock { s in
+        let outcome: RenameOutcome = state.withLock { s in
             if let configured = s.byPlatformName[oldName], var record = s.records[configured] {
                 s.byPlatformName.removeValue(forKey: oldName)
                 record.platformName = newName
@@ -90,6 +121,8 @@ public final class DeviceRegistry: Sendable {
             }
             return s.byPlatformName[newName] != nil ? .alreadyApplied : .unknownDevice
         }
+        if case .renamed = outcome { save() }
+        return outcome
     }
 
     public enum DeleteOutcome: Sendable, Equatable { case forgotten(configuredName: String), unknownDevice }
@@ -97,7 +130,7 @@ public final class DeviceRegistry: Sendable {
     /// Applies `gateway_device_deleted name` (platform or configured name): the rename is
     /// forgotten and the next data announces the device again under its configured name.
     public func delete(_ name: String) -> DeleteOutcome {
-        state.withLock { s in
+        let outcome: DeleteOutcome = state.withLock { s in
             guard let configured = s.byPlatformName[name] ?? (s.records[name] != nil ? name : nil),
                   var record = s.records[configured] else { return .unknownDevice }
             s.byPlatformName.removeValue(forKey: record.platformName)
@@ -106,6 +139,27 @@ public final class DeviceRegistry: Sendable {
             s.records[configured] = record
             s.byPlatformName[configured] = configured
             return .forgotten(configuredName: configured)
+        }
+        if case .forgotten = outcome { save() }
+        return outcome
+    }
+
+    /// Notes that the device reported data now.
+    public func touch(_ configuredName: String, at instant: ContinuousClock.Instant = .now) {
+        state.withLock { $0.records[configuredName]?.lastActivity = instant }
+    }
+
+    /// Connected devices that reported nothing for `timeout`: marked disconnected and returned
+    /// (the caller sends `disconnect`); their next data connects them again.
+    public func expireInactive(timeout: Duration, now: ContinuousClock.Instant = .now) -> [String] {
+        state.withLock { s in
+            var expired: [String] = []
+            for (name, record) in s.records where record.connectedOnPlatform {
+                guard let last = record.lastActivity, now - last >= timeout else { continue }
+                s.records[name]?.connectedOnPlatform = false
+                expired.append(name)
+            }
+            return expired.sorted()
         }
     }
 }

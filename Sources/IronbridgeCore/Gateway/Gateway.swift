@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// given a few seconds to be acknowledged, then the MQTT connection is closed cleanly.
 public final class Gateway: Service {
     public let setup: GatewaySetup
-    public let registry = DeviceRegistry()
+    public let registry: DeviceRegistry
+    /// Set when the platform asked for a restart; the command line re-executes after `run()` returns.
+    public let restart = RestartRequest()
     public let statistics = GatewayStatistics()
     public let store: any UploadStore
     public let platform: PlatformLink
@@ -24,10 +26,12 @@ public final class Gateway: Service {
         self.drainTimeout = drainTimeout
         store = MemoryUploadStore(capacity: setup.config.storage.maxRecordsCount)
         connectorsByName = Dictionary(setup.connectors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        registry = DeviceRegistry(file: RegistryFile(folder: setup.config.dataFolder, logger: logger))
         for connector in setup.connectors {
             for device in connector.devices { registry.register(device, connector: connector.name) }
         }
-        let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, logger: logger)
+        registry.finishRegistration(configured: Set(setup.connectors.flatMap { $0.devices.map(\.name) }))
+        let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, restart: restart, logger: logger)
         platform = try PlatformLink(
             configuration: setup.config.thingsboard, store: store, registry: registry, statistics: statistics,
             directory: ConnectorTable(connectorsByName), gatewayRPC: rpc, readRecordsCount: setup.config.storage.readRecordsCount, logger: logger)
@@ -51,6 +55,14 @@ public final class Gateway: Service {
                                                        statistics: statistics, platform: platform, logger: connectorLogger)
                         group.addTask { await connector.run(context: context) }
                     }
+                    if let timeout = setup.config.inactivityTimeout {
+                        group.addTask { await self.disconnectInactiveDevices(timeout: timeout) }
+                    }
+                    group.addTask {
+                        let delay = await self.restart.waitForRequest()
+                        try? await Task.sleep(for: delay)
+                        if !Task.isCancelled { self.shutdown.fire() }
+                    }
                     await shutdown.wait()
                     logger.info("shutting down: stopping connectors")
                     group.cancelAll()
@@ -60,6 +72,19 @@ public final class Gateway: Service {
             }
             await platform.stop(store: store, drainTimeout: drainTimeout)
             logger.info("stopped")
+        }
+    }
+}
+
+extension Gateway {
+    /// Every check period, tells the platform `disconnect` for devices silent for `timeout`.
+    func disconnectInactiveDevices(timeout: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: setup.config.inactivityCheckPeriod)
+            let expired = registry.expireInactive(timeout: timeout)
+            guard !expired.isEmpty else { continue }
+            logger.info("no data for \(timeout) from \(expired.joined(separator: ", ")): disconnected on the platform until their next data")
+            await store.append(expired.map { Upload.disconnect(device: $0) })
         }
     }
 }

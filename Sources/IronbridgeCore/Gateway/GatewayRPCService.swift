@@ -7,8 +7,10 @@ final class GatewayRPCService: GatewayRPCHandler {
     private let statistics: GatewayStatistics
     private let store: any UploadStore
     private let logger: Logger
+    private let restart: RestartRequest
 
-    init(registry: DeviceRegistry, statistics: GatewayStatistics, store: any UploadStore, logger: Logger) {
+    init(registry: DeviceRegistry, statistics: GatewayStatistics, store: any UploadStore, restart: RestartRequest, logger: Logger) {
+        self.restart = restart
         self.registry = registry
         self.statistics = statistics
         self.store = store
@@ -43,6 +45,14 @@ final class GatewayRPCService: GatewayRPCHandler {
             return rename(params)
         case "gateway_device_deleted":
             return delete(params)
+        case "gateway_restart", "gateway_reboot":
+            let delay = params.doubleValue ?? params["delay"]?.doubleValue ?? params.stringValue.flatMap(Double.init) ?? 0
+            guard delay >= 0, delay <= 86_400 else {
+                return ["success": false, "error": "the delay must be 0 to 86400 seconds"]
+            }
+            logger.notice("restart requested by the platform in \(delay) s")
+            restart.request(after: .milliseconds(Int(delay * 1000)))
+            return ["success": true, "restartInSeconds": .double(delay)]
         default:
             logger.info("gateway RPC '\(method)' is not known; answered 404")
             return Self.methodNotFound

@@ -43,11 +43,9 @@ public final class PlatformStandIn: Sendable {
         }
         consumer.withLock { $0 = task }
         client.start()
-        guard await eventually(within: 10, { self.client.isConnected }) else {
+        guard await eventually(within: 10, { self.client.isReady }) else {
             throw TestSupportError("the platform stand-in could not connect to 127.0.0.1:\(brokerPort)")
         }
-        // Give the SUBACKs a moment so that nothing published next is missed.
-        try await Task.sleep(for: .milliseconds(100))
     }
 
     public func stop() async {
