@@ -9,7 +9,7 @@ private let libraryInitialisation: Void = { _ = mosquitto_lib_init() }()
 /// The state behind an ``MQTTClient``: the `mosquitto *` handle, the network thread and the
 /// table of QoS 1 publishes waiting for their PUBACK.
 ///
-/// `@unchecked Sendable` because the only stored mutable state is inside `state` (a Mutex)
+/// `@unchecked Sendable` because the only stored mutable state is inside `state` (a pthread mutex)
 /// and `handle`, a pointer whose calls libmosquitto itself serialises: the handle is
 /// put in threaded mode, every callback runs on the one network thread, and the handle is
 /// destroyed only in `deinit`, after that thread has ended (the thread holds a strong reference).
@@ -38,7 +38,7 @@ final class MQTTSession: @unchecked Sendable {
     let logger: Logger
     private let handle: OpaquePointer
     private let events: AsyncStream<MQTTEvent>.Continuation
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Wakes the network thread out of a back-off sleep when stopping.
     private let wakeup = NSCondition()
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import GPIOConnector
 import IronbridgeCore
+import ModbusConnector
 import Logging
 
 struct CommonOptions: ParsableArguments {
@@ -35,7 +37,7 @@ enum LogSetup {
 
 /// The connector types this build can run.
 enum Connectors {
-    static var factories: [any ConnectorFactory] { [] }
+    static var factories: [any ConnectorFactory] { [GPIOConnectorFactory(), ModbusConnectorFactory()] }
 }
 
 func printDiagnostics(_ error: ConfigError) {

@@ -29,5 +29,20 @@ struct RunCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        if gateway.restart.isRequested {
+            logger.notice("restarting as the platform asked")
+            Restart.execSelf()
+        }
+    }
+}
+
+/// Replaces the process with a fresh copy of itself, with the same arguments.
+enum Restart {
+    static func execSelf() {
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)
+        // Only reached when execv failed.
+        FileHandle.standardError.write(Data("ironbridge: restart failed: \(String(cString: strerror(errno)))\n".utf8))
+        exit(1)
     }
 }

@@ -247,9 +247,26 @@ public final class PlatformLink: Sendable {
         public var description: String
     }
 
-    /// Asks the platform for attributes of a sub-device (`v1/gateway/attributes/request`).
+    /// Waits until the link is up (connected and subscribed); false after `timeout`.
+    public func waitUntilConnected(timeout: Duration) async -> Bool {
+        if gate.isOpen { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await self.gate.waitUntilOpen(); return self.gate.isOpen }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+    }
+
+    /// Asks the platform for attributes of a sub-device (`v1/gateway/attributes/request`),
+    /// waiting for the link first when it is down; `timeout` bounds the whole call.
     /// Returns the values found (a key the platform does not have is absent).
     public func requestAttributes(device configuredName: String, keys: [String], shared: Bool = true, timeout: Duration = .seconds(10)) async throws -> [String: JSONValue] {
+        let started = ContinuousClock.now
+        guard await waitUntilConnected(timeout: timeout) else {
+            throw RequestTimeout(description: "not connected to the platform within \(timeout); attributes of '\(configuredName)' not requested")
+        }
+        let timeout = max(.milliseconds(1), timeout - (ContinuousClock.now - started))
         let id = nextID()
         let platformName = registry.platformName(of: configuredName)
         let request: JSONValue = ["id": .int(id), "device": .string(platformName), "client": .bool(!shared), "keys": .array(keys.map { .string($0) })]

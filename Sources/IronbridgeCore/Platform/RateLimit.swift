@@ -14,7 +14,7 @@ public struct RateLimit: Sendable, Equatable {
     /// Parses "count:seconds,count:seconds". Returns nil for an empty or malformed text.
     public init?(parsing text: String) {
         var windows: [Window] = []
-        for part in text.split(separator: ",") {
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let fields = part.split(separator: ":")
             guard fields.count == 2,
                   let count = Int(fields[0].trimmingCharacters(in: .whitespaces)),
@@ -36,12 +36,12 @@ public struct RateLimit: Sendable, Equatable {
 /// `amount` more may go. Not thread-safe; owned by the sender.
 struct RateLimiter {
     private var limit: RateLimit?
-    private var windowStart: [ContinuousClock.Instant]
+    private var windowStart: [ContinuousClock.Instant?]
     private var used: [Int]
 
     init(_ limit: RateLimit?) {
         self.limit = limit
-        windowStart = Array(repeating: .now, count: limit?.windows.count ?? 0)
+        windowStart = Array(repeating: nil, count: limit?.windows.count ?? 0)
         used = Array(repeating: 0, count: limit?.windows.count ?? 0)
     }
 
@@ -51,13 +51,17 @@ struct RateLimiter {
         var wait = Duration.zero
         for (index, window) in limit.windows.enumerated() {
             let length = Duration.milliseconds(Int(window.seconds * 1000))
-            if now - windowStart[index] >= length {
+            let start: ContinuousClock.Instant
+            if let current = windowStart[index], now - current < length {
+                start = current
+            } else {
+                start = now
                 windowStart[index] = now
                 used[index] = 0
             }
             // An amount larger than a whole window goes alone into a fresh window.
             if used[index] > 0 && used[index] + amount > window.count {
-                wait = max(wait, windowStart[index] + length - now)
+                wait = max(wait, start + length - now)
             }
         }
         guard wait == .zero else { return wait }

@@ -1,0 +1,181 @@
+import IronbridgeCore
+import IronbridgeGPIO
+import Logging
+
+/// GPIO lines of one or more chips as ThingsBoard sub-devices (connectors/gpio.json).
+///
+/// Each chip is served by a `GPIOChipWorker` on its own thread; `run(context:)` passes what
+/// the workers report on to the platform and, when cancelled, stops them (outputs go to their
+/// safe state, lines are released) before it returns. RPCs (`setGpio`, `getGpio`,
+/// `getGpioStatus`, `setGpioStatus`) and shared attribute updates act on the held lines from
+/// the caller's task: reading or writing a line is a short ioctl, never a wait.
+public final class GPIOConnector: Connector {
+    public let name: String
+    public let type = "gpio"
+    public let configuration: GPIOConnectorConfiguration
+    public let devices: [DeviceInfo]
+    let workers: [GPIOChipWorker]
+    let deviceTable: [String: DeviceEntry]
+    let queue = GPIOEventQueue()
+    let logger: Logger
+    /// The chips of devices with `"backend": "simulated"`, to script inputs from code.
+    public let simulatedChips: [SimulatedGPIOChip]
+
+    /// A device's lines: which worker serves them and at which slots.
+    struct DeviceEntry: Sendable {
+        var config: GPIOConnectorConfiguration.Device
+        var worker: GPIOChipWorker
+        /// Slot indices in the worker, in the order of the device's `lines`.
+        var slots: [Int]
+    }
+
+    public static let rpcMethods = ["setGpio", "getGpio", "getGpioStatus", "setGpioStatus"]
+
+    /// - Parameter libgpiod: the backend of devices with `"backend": "libgpiod"`.
+    public init(name: String, configuration: GPIOConnectorConfiguration, libgpiod: any GPIOBackend = GPIOBackendV1(), logger: Logger) {
+        self.name = name
+        self.configuration = configuration
+        self.logger = logger
+        devices = configuration.devices.map { DeviceInfo(name: $0.name, type: $0.type) }
+
+        // One simulated chip per distinct chip text, big enough for every pin configured on it.
+        var simulated: [String: SimulatedGPIOChip] = [:]
+        for (index, chipText) in Set(configuration.devices.filter { $0.backend == .simulated }.map(\.chip)).sorted().enumerated() {
+            let maxPin = configuration.devices.filter { $0.backend == .simulated && $0.chip == chipText }
+                .flatMap(\.lines).compactMap(\.pin).max().map { Int($0) } ?? 0
+            let lineCount = max(58, maxPin + 1)
+            let names = (0..<lineCount).map { "GPIO\($0)" }
+            let chip: SimulatedGPIOChip
+            switch GPIOChipIdentifier(parsing: chipText) {
+            case .name(let chipName): chip = SimulatedGPIOChip(name: chipName, lineNames: names)
+            case .number(let number): chip = SimulatedGPIOChip(name: "gpiochip\(number)", lineNames: names)
+            case .path(let path):
+                let last = path.split(separator: "/").last.map(String.init) ?? "gpiochip\(900 + index)"
+                chip = SimulatedGPIOChip(name: last.hasPrefix("gpiochip") ? last : "gpiochip\(900 + index)", lineNames: names)
+            case .label(let label): chip = SimulatedGPIOChip(name: "gpiochip\(900 + index)", label: label, lineNames: names)
+            }
+            simulated[chipText] = chip
+        }
+        simulatedChips = simulated.keys.sorted().compactMap { simulated[$0] }
+        let simulatedBackend = SimulatedGPIOBackend(chips: simulatedChips)
+
+        // One worker per (backend, chip).
+        var groups: [String: (backend: any GPIOBackend, chip: String, slots: [GPIOChipWorker.Slot], retryMs: Int, devices: [(String, [Int])])] = [:]
+        var order: [String] = []
+        for device in configuration.devices {
+            let groupKey = "\(device.backend.rawValue)|\(device.chip)"
+            if groups[groupKey] == nil {
+                let backend: any GPIOBackend = device.backend == .simulated ? simulatedBackend : libgpiod
+                groups[groupKey] = (backend, device.chip, [], device.retryPeriodMs, [])
+                order.append(groupKey)
+            }
+            let first = groups[groupKey]!.slots.count
+            groups[groupKey]!.slots += device.lines.map {
+                GPIOChipWorker.Slot(device: device.name, line: $0, consumer: device.consumer, reportPeriodMs: device.reportPeriodMs)
+            }
+            groups[groupKey]!.retryMs = min(groups[groupKey]!.retryMs, device.retryPeriodMs)
+            groups[groupKey]!.devices.append((device.name, Array(first..<first + device.lines.count)))
+        }
+        var workers: [GPIOChipWorker] = []
+        var table: [String: DeviceEntry] = [:]
+        for key in order {
+            let group = groups[key]!
+            let worker = GPIOChipWorker(chip: group.chip, backend: group.backend, slots: group.slots, retryPeriodMs: group.retryMs,
+                                        queue: queue, logger: logger)
+            workers.append(worker)
+            for (deviceName, slots) in group.devices {
+                let config = configuration.devices.first { $0.name == deviceName }!
+                table[deviceName] = DeviceEntry(config: config, worker: worker, slots: slots)
+            }
+        }
+        self.workers = workers
+        self.deviceTable = table
+    }
+
+    public var summary: ConnectorSummary {
+        ConnectorSummary(devices: configuration.devices.map { device in
+            ConnectorSummary.Device(
+                name: device.name, type: device.type,
+                telemetryKeys: device.lines.filter { $0.reportAs.telemetry }.map(\.key),
+                attributeKeys: device.lines.filter { $0.reportAs.attributes }.map(\.key),
+                rpcMethods: Self.rpcMethods,
+                details: ["chip \(device.chip) (\(device.backend.rawValue))"] + device.lines.map(Self.describe))
+        })
+    }
+
+    static func describe(_ line: GPIOConnectorConfiguration.Line) -> String {
+        var text = "line \(line.label): "
+        switch line.direction {
+        case .input(let edge, let debounceMs, let simulate):
+            text += "input, \(edge.rawValue) edges"
+            if debounceMs > 0 { text += ", debounce \(debounceMs) ms" }
+            if let period = simulate?.togglePeriodMs { text += ", simulated toggle every \(period) ms" }
+        case .output(let initial, let safe, let drive):
+            text += "output, initial \(initial ? 1 : 0), safe state \(safe.map { $0 ? "1" : "0" } ?? "keep"), \(Self.spelling(drive))"
+        }
+        if line.bias != .asIs { text += ", bias \(Self.spelling(line.bias))" }
+        if line.activeLow { text += ", active-low" }
+        if line.reportAs != .telemetry { text += ", reported as \(line.reportAs.rawValue)" }
+        return text
+    }
+
+    /// As written in gpio.json.
+    static func spelling(_ drive: GPIODrive) -> String {
+        switch drive {
+        case .pushPull: "push-pull"
+        case .openDrain: "open-drain"
+        case .openSource: "open-source"
+        }
+    }
+
+    static func spelling(_ bias: GPIOBias) -> String {
+        switch bias {
+        case .asIs: "as-is"
+        case .disabled: "disabled"
+        case .pullUp: "pull-up"
+        case .pullDown: "pull-down"
+        }
+    }
+
+    // MARK: - Running
+
+    public func run(context: ConnectorContext) async {
+        for worker in workers { worker.start() }
+        await withTaskCancellationHandler {
+            while !Task.isCancelled {
+                await queue.wait()
+                await deliver(queue.drain(), to: context)
+            }
+        } onCancel: {
+            queue.interrupt()
+        }
+        for worker in workers { worker.stop() }
+        for worker in workers { await worker.waitUntilFinished() }
+        await deliver(queue.drain(), to: context)
+    }
+
+    private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) async {
+        var telemetry: [TelemetryRecord] = []
+        func flush() async {
+            if !telemetry.isEmpty { await context.sendTelemetry(telemetry) }
+            telemetry.removeAll()
+        }
+        for event in events {
+            switch event {
+            case .telemetry(let record): telemetry.append(record)
+            case .attributes(let device, let values):
+                await flush()
+                await context.sendAttributes(device: device, values: values)
+            case .connected(let device):
+                await flush()
+                await context.deviceConnected(device)
+            case .disconnected(let device):
+                await flush()
+                await context.deviceDisconnected(device)
+            case .error:
+                context.recordError()
+            }
+        }
+        await flush()
+    }
+}

@@ -1,0 +1,88 @@
+import IronbridgeCore
+
+/// When a polled value goes to the platform (`reportStrategy`, as in the Python gateway).
+/// Precedence: key > device > connector > gateway; the default is `ON_RECEIVED`.
+public struct ModbusReportStrategy: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case onReceived = "ON_RECEIVED"
+        case onChange = "ON_CHANGE"
+        case onReportPeriod = "ON_REPORT_PERIOD"
+        case onChangeOrReportPeriod = "ON_CHANGE_OR_REPORT_PERIOD"
+        case disabled = "DISABLED"
+    }
+
+    public static let defaultReportPeriodMs = 10_000
+    public static let onReceived = ModbusReportStrategy(kind: .onReceived, reportPeriodMs: defaultReportPeriodMs)
+
+    public var kind: Kind
+    /// For the period kinds: the longest time between two reports of a key, in ms.
+    public var reportPeriodMs: Int
+
+    public init(kind: Kind, reportPeriodMs: Int = ModbusReportStrategy.defaultReportPeriodMs) {
+        self.kind = kind
+        self.reportPeriodMs = reportPeriodMs
+    }
+
+    public var description: String {
+        switch kind {
+        case .onReportPeriod, .onChangeOrReportPeriod: "\(kind.rawValue) (\(reportPeriodMs) ms)"
+        default: kind.rawValue
+        }
+    }
+
+    /// Reads `{"type": "...", "reportPeriod": ms}`; nil when the node is absent or wrong (errors recorded).
+    static func read(_ node: ConfigNode) -> ModbusReportStrategy? {
+        guard node.exists else { return nil }
+        guard node.value?.objectValue != nil else {
+            node.error("expected an object like {\"type\": \"ON_CHANGE\"}, found \(node.value!.kindName)")
+            return nil
+        }
+        node.checkKeys(known: ["type", "reportPeriod"])
+        guard node["type"].exists else {
+            node["type"].error("is required (one of: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return nil
+        }
+        guard let name = node["type"].oneOf(Kind.allCases.map(\.rawValue), default: nil),
+              let kind = Kind(rawValue: name) else { return nil }
+        let period = node["reportPeriod"].int(default: defaultReportPeriodMs, in: 1...86_400_000)
+        return ModbusReportStrategy(kind: kind, reportPeriodMs: period)
+    }
+}
+
+/// The report state of one key: what was last sent and when. Owned by the line thread.
+struct ModbusReportFilter {
+    let strategy: ModbusReportStrategy
+    private var lastValue: JSONValue?
+    private var lastSentMs: Int64?
+
+    init(strategy: ModbusReportStrategy) { self.strategy = strategy }
+
+    /// Whether `value`, read at `nowMs`, is to be reported; records it if so.
+    mutating func admit(_ value: JSONValue, nowMs: Int64) -> Bool {
+        let send: Bool
+        switch strategy.kind {
+        case .onReceived: send = true
+        case .disabled: send = false
+        case .onChange: send = value != lastValue
+        case .onReportPeriod: send = periodElapsed(nowMs)
+        case .onChangeOrReportPeriod:
+            send = value != lastValue || periodElapsed(nowMs)
+        }
+        if send {
+            lastValue = value
+            lastSentMs = nowMs
+        }
+        return send
+    }
+
+    /// Forget the last value, so that the next read is reported (after a reconnect).
+    mutating func reset() {
+        lastValue = nil
+        lastSentMs = nil
+    }
+
+    private func periodElapsed(_ nowMs: Int64) -> Bool {
+        guard let lastSentMs else { return true }
+        return nowMs - lastSentMs >= Int64(strategy.reportPeriodMs)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import IronbridgeModbus
+import Logging
+import Synchronization
+
+/// The dedicated thread of one Modbus line (one TCP host:port or one serial device),
+/// shared by every slave on it. It alone owns the line's `ModbusConnection`, so libmodbus
+/// is used by one thread, one request at a time, and its blocking calls never run on
+/// Swift's cooperative pool.
+///
+/// It serves two queues: urgent jobs (RPCs, attribute writes), always first and also
+/// between the requests of a poll; and the devices' polls, each when due. Results go
+/// back to async callers through continuations, and poll results into an AsyncStream.
+///
+/// `@unchecked Sendable`: the mutable members (`urgent`, `stopRequested`, `thread`,
+/// `exited`, `exitWaiters`) are only touched while holding `condition`; everything
+/// else is immutable and Sendable. The session and pollers live on the thread only.
+final class ModbusLineWorker: @unchecked Sendable {
+    typealias Job = @Sendable (ModbusLineSession) -> Void
+
+    let endpoint: ModbusEndpoint
+    let devices: [ModbusDeviceConfig]
+    private let startOffsetsMs: [Int]
+    private let events: AsyncStream<ModbusEvent>.Continuation
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var urgent: [Job] = []
+    private var urgentHead = 0
+    private var stopRequested = false
+    private var started = false
+    private var exited = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(endpoint: ModbusEndpoint, devices: [ModbusDeviceConfig], startOffsetsMs: [Int],
+         events: AsyncStream<ModbusEvent>.Continuation, logger: Logger) {
+        self.endpoint = endpoint
+        self.devices = devices
+        self.startOffsetsMs = startOffsetsMs
+        self.events = events
+        self.logger = logger
+    }
+
+    /// The reconnect policy of the line: its first device's (one connection, one policy).
+    private var policy: ModbusRetryPolicy { devices.first?.policy ?? ModbusRetryPolicy() }
+
+    /// Starts the thread (once).
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !started, !stopRequested else { return }
+        started = true
+        let thread = Thread { [self] in self.main() }
+        thread.name = "modbus \(endpoint)"
+        thread.start()
+    }
+
+    /// Stops the thread after its current request and waits for it to close the line.
+    func stop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            stopRequested = true
+            if exited || !started {
+                exited = true
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            exitWaiters.append(continuation)
+            condition.broadcast()
+            condition.unlock()
+        }
+        drainAfterExit()
+    }
+
+    /// Runs `body` on the line thread ahead of queued polls and returns its result. When
+    /// the calling task is cancelled before the job starts, `cancelled()` is returned
+    /// instead and the line is not touched.
+    func perform<T: Sendable>(
+        _ body: @escaping @Sendable (ModbusLineSession) -> T, cancelled: @escaping @Sendable () -> T
+    ) async -> T {
+        let flag = Mutex(false)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+                enqueue { session in
+                    if flag.withLock({ $0 }) {
+                        continuation.resume(returning: cancelled())
+                    } else {
+                        continuation.resume(returning: body(session))
+                    }
+                }
+            }
+        } onCancel: {
+            flag.withLock { $0 = true }
+        }
+    }
+
+    private func enqueue(_ job: @escaping Job) {
+        condition.lock()
+        if exited {
+            condition.unlock()
+            job(ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger, shutDown: true))
+            return
+        }
+        urgent.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Takes the next urgent job; call with `condition` held.
+    private func dequeueLocked() -> Job? {
+        guard urgentHead < urgent.count else { return nil }
+        let job = urgent[urgentHead]
+        urgentHead += 1
+        if urgentHead == urgent.count {
+            urgent.removeAll(keepingCapacity: true)
+            urgentHead = 0
+        }
+        return job
+    }
+
+    private func nextUrgent() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        return dequeueLocked()
+    }
+
+    // MARK: - The thread
+
+    private func main() {
+        let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger)
+        var pollers: [ModbusDevicePoller] = []
+        for (device, offset) in zip(devices, startOffsetsMs) {
+            do {
+                pollers.append(try ModbusDevicePoller(config: device, startOffsetMs: offset, logger: logger))
+            } catch {
+                logger.error("Modbus device '\(device.name)' is not polled: \(error)")
+            }
+        }
+        let emit: (ModbusEvent) -> Void = { self.events.yield($0) }
+        let runUrgent = { while let job = self.nextUrgent() { job(session) } }
+        while let work = nextWork(pollers) {
+            switch work {
+            case .job(let job): job(session)
+            case .poll(let index): pollers[index].poll(session, emit: emit, between: runUrgent)
+            }
+        }
+        session.shutDown()
+        condition.lock()
+        exited = true
+        let waiters = exitWaiters
+        exitWaiters = []
+        condition.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private enum Work {
+        case job(Job)
+        case poll(Int)
+    }
+
+    /// Waits for the next urgent job or due poll; nil once stopped.
+    private func nextWork(_ pollers: [ModbusDevicePoller]) -> Work? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopRequested {
+            if let job = dequeueLocked() { return .job(job) }
+            guard let due = pollers.indices.min(by: { pollers[$0].nextDueNs < pollers[$1].nextDueNs }) else {
+                condition.wait()
+                continue
+            }
+            let now = ModbusClock.nowNs()
+            let dueNs = pollers[due].nextDueNs
+            if dueNs <= now { return .poll(due) }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(dueNs - now) / 1e9))
+        }
+        return nil
+    }
+
+    /// Answers jobs that were queued when the thread stopped (without I/O).
+    private func drainAfterExit() {
+        let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger, shutDown: true)
+        while let job = nextUrgent() { job(session) }
+    }
+}
