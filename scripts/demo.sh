@@ -18,8 +18,11 @@ bin="$(swift build --show-bin-path)/ironbridge"
 run_dir=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Newest first: the gateway stops (and disconnects) before its broker goes away.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   rm -rf "$run_dir"
 }
 trap cleanup EXIT INT TERM
@@ -54,7 +57,7 @@ mosquitto_pub -h 127.0.0.1 -p "$mqtt_port" -t v1/gateway/rpc \
 sleep 1
 echo "demo: reading a Modbus register over RPC (get)"
 mosquitto_pub -h 127.0.0.1 -p "$mqtt_port" -t v1/gateway/rpc \
-  -m '{"device": "Boiler Meter", "data": {"id": 2, "method": "get", "params": "type=16int;functionCode=3;objectsCount=1;address=0;"}}'
+  -m '{"device": "Meter 1", "data": {"id": 2, "method": "get", "params": "type=16int;functionCode=3;objectsCount=1;address=0;"}}'
 
 if [ -n "${DEMO_SECONDS:-}" ]; then
   sleep "$DEMO_SECONDS"
