@@ -37,17 +37,26 @@ json.dump({"thingsboard": {"host": "127.0.0.1", "port": mqtt, "security": {"type
            "connectors": [{"type": "modbus", "name": "Bench", "configuration": "modbus.json"}]}, open(f"{work}/config.json", "w"))
 PY
 
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n' "$mqtt_port" > "$work/mosquitto.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nmax_queued_messages 100000\n' "$mqtt_port" > "$work/mosquitto.conf"
 mosquitto -c "$work/mosquitto.conf" >/dev/null 2>&1 & pids+=($!)
 "$bin" simulate modbus --port "$modbus_port" --period-ms 50 >/dev/null 2>&1 & pids+=($!)
 sleep 1
-mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t v1/gateway/telemetry > "$work/telemetry.jsonl" & pids+=($!)
+stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t v1/gateway/telemetry > "$work/telemetry.jsonl" & pids+=($!)
 sleep 0.5
 "$bin" run --config "$work/config.json" 2> "$work/gateway.log" & gateway=$!; pids+=($gateway)
 sleep 3   # warm-up: connect, first polls
 start_lines=$(wc -l < "$work/telemetry.jsonl")
 read -r utime0 stime0 < <(awk '{print $14, $15}' "/proc/$gateway/stat")
+if python3 -c "import paho.mqtt" 2>/dev/null; then
+  # RPCs during the measured window, while telemetry flows; counted in the CPU figure too.
+  python3 benchmarks/rpc_latency.py "$mqtt_port" "Bench 0" 200 > "$work/rpc.txt" 2>&1 &
+  rpc=$!
+else
+  echo "rpc: skipped (pip install paho-mqtt to measure RPC round trips)" > "$work/rpc.txt"
+  rpc=
+fi
 sleep "$seconds"
+[ -n "$rpc" ] && wait "$rpc" 2>/dev/null || true
 read -r utime1 stime1 < <(awk '{print $14, $15}' "/proc/$gateway/stat")
 end_lines=$(wc -l < "$work/telemetry.jsonl")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$gateway/status")
@@ -73,3 +82,4 @@ print(f"delivered: {points / seconds:,.0f} points/s in {messages / seconds:,.1f}
 print(f"gateway CPU: {cpu / seconds * 100:.1f} % of one core, {cpu / max(points, 1) * 1e6:.2f} us per point")
 print(f"gateway peak RSS: {int(rss) / 1024:.1f} MiB")
 PY
+cat "$work/rpc.txt"

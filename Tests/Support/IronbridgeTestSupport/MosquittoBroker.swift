@@ -17,7 +17,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configFile = directory.appendingPathComponent("mosquitto.conf")
-        var config = "listener \(port) 127.0.0.1\nuser root\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_inflight_messages 100\n"
+        var config = "listener \(port) 127.0.0.1\nuser root\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_inflight_messages 100\n"
         if users.isEmpty {
             config += "allow_anonymous true\n"
         } else {
