@@ -158,13 +158,23 @@ final class MQTTSession: @unchecked Sendable {
         events.finish()
     }
 
+    /// Returns when the network thread has ended, or when the calling task is cancelled
+    /// (stop's time limit), whichever comes first.
     private func waitForNetworkThread() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let exited = state.withLock { s in
-                if !s.threadExited { s.exitWaiters.append(continuation) }
-                return s.threadExited
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { s in
+                    if !s.threadExited && !Task.isCancelled { s.exitWaiters.append(continuation) }
+                    return s.threadExited || Task.isCancelled
+                }
+                if done { continuation.resume() }
             }
-            if exited { continuation.resume() }
+        } onCancel: {
+            let waiters = state.withLock { s in
+                defer { s.exitWaiters = [] }
+                return s.exitWaiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 
