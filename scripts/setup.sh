@@ -4,7 +4,7 @@
 # Needs root (or sudo). Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(pkg-config libmosquitto-dev libmodbus-dev libgpiod-dev mosquitto mosquitto-clients socat)
+packages=(pkg-config libmosquitto-dev libmodbus-dev libgpiod-dev mosquitto mosquitto-clients socat openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

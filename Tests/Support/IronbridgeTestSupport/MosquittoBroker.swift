@@ -12,12 +12,18 @@ public final class MosquittoBroker: @unchecked Sendable {
     private var process: ChildProcess?
 
     /// Users and passwords for a `password_file`; empty means anonymous access.
-    public init(users: [String: String] = [:]) throws {
+    /// With `tls`, the listener speaks TLS with the server certificate of `tls`; with
+    /// `requireClientCertificate` it also demands a client certificate signed by its CA.
+    public init(users: [String: String] = [:], tls: TestCertificates? = nil, requireClientCertificate: Bool = false) throws {
         port = try Loopback.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configFile = directory.appendingPathComponent("mosquitto.conf")
         var config = "listener \(port) 127.0.0.1\nuser root\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_inflight_messages 100\n"
+        if let tls {
+            config += "cafile \(tls.caFile)\ncertfile \(tls.serverCertFile)\nkeyfile \(tls.serverKeyFile)\n"
+            if requireClientCertificate { config += "require_certificate true\nuse_identity_as_username true\n" }
+        }
         if users.isEmpty {
             config += "allow_anonymous true\n"
         } else {
