@@ -47,7 +47,7 @@ struct EdgeEventTests {
         let elapsed = ContinuousClock.now - started
         #expect(woke == false)
         #expect(elapsed >= .milliseconds(140))
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(30), "the wait did not honour its timeout")
     }
 
     @Test func onlyTheRequestedEdgeIsReported() throws {
