@@ -38,7 +38,7 @@ json.dump({"thingsboard": {"host": "127.0.0.1", "port": mqtt, "security": {"type
 PY
 
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nmax_queued_messages 100000\n' "$mqtt_port" > "$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >/dev/null 2>&1 & pids+=($!)
+"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$work/mosquitto.conf" >/dev/null 2>&1 & pids+=($!)
 "$bin" simulate modbus --port "$modbus_port" --period-ms 50 >/dev/null 2>&1 & pids+=($!)
 sleep 1
 stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -t v1/gateway/telemetry > "$work/telemetry.jsonl" & pids+=($!)

@@ -35,7 +35,8 @@ for port in $mqtt_port $modbus_port; do
 done
 
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n' "$mqtt_port" > "$run_dir/mosquitto.conf"
-mosquitto -c "$run_dir/mosquitto.conf" > "$run_dir/mosquitto.log" 2>&1 &
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)   # /usr/sbin is not on every user's PATH
+"$mosquitto_bin" -c "$run_dir/mosquitto.conf" > "$run_dir/mosquitto.log" 2>&1 &
 pids+=($!)
 "$bin" simulate modbus --port "$modbus_port" > "$run_dir/simulator.log" 2>&1 &
 pids+=($!)
