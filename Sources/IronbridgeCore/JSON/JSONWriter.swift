@@ -9,6 +9,9 @@ public struct JSONWriter: Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Empties the buffer but keeps its storage, so a writer can be reused without allocating.
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
     public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }

@@ -25,6 +25,8 @@ struct BatchEncoder {
         var group = DeviceGroups()
         var groupKind: Kind?
         var names: [String: String] = [:]
+        // One scratch buffer for every record, reused: a record is encoded once, measured, then copied into its device's part.
+        var scratch = JSONWriter(reservingCapacity: 512)
 
         func name(_ configured: String) -> String {
             if let known = names[configured] { return known }
@@ -54,24 +56,24 @@ struct BatchEncoder {
                 batches.append(EncodedBatch(topic: Topic.disconnect, payload: writer.bytes, lastSequence: item.sequence, records: 1, points: 0, isTelemetry: false))
             case .telemetry(let record):
                 if groupKind != .telemetry { flush(); groupKind = .telemetry }
-                var writer = JSONWriter(reservingCapacity: 32 + record.values.count * 24)
-                writer.byte(UInt8(ascii: "{"))
+                scratch.reset()
+                scratch.byte(UInt8(ascii: "{"))
                 if let timestamp = record.timestamp {
-                    writer.raw("\"ts\":"); writer.int(timestamp); writer.raw(",")
+                    scratch.raw("\"ts\":"); scratch.int(timestamp); scratch.raw(",")
                 }
-                writer.raw("\"values\":")
-                Self.writeValues(record.values, into: &writer)
-                writer.byte(UInt8(ascii: "}"))
-                add(writer.bytes, device: name(record.device), item: item, points: record.values.count)
+                scratch.raw("\"values\":")
+                Self.writeValues(record.values, into: &scratch)
+                scratch.byte(UInt8(ascii: "}"))
+                add(scratch.bytes, device: name(record.device), item: item, points: record.values.count)
             case .attributes(let device, let values):
                 if groupKind != .attributes { flush(); groupKind = .attributes }
-                var writer = JSONWriter(reservingCapacity: 16 + values.count * 24)
+                scratch.reset()
                 // Attributes of one device merge into one object: store the members without braces.
                 for (position, point) in values.enumerated() {
-                    if position > 0 { writer.byte(UInt8(ascii: ",")) }
-                    writer.string(point.key); writer.byte(UInt8(ascii: ":")); writer.value(point.value)
+                    if position > 0 { scratch.byte(UInt8(ascii: ",")) }
+                    scratch.string(point.key); scratch.byte(UInt8(ascii: ":")); scratch.value(point.value)
                 }
-                add(writer.bytes, device: name(device), item: item, points: values.count)
+                add(scratch.bytes, device: name(device), item: item, points: values.count)
             }
         }
         flush()
@@ -102,10 +104,11 @@ struct BatchEncoder {
     private enum Kind { case telemetry, attributes }
 }
 
-/// Encoded records grouped by device, in first-seen device order.
+/// Encoded records grouped by device, in first-seen device order: one buffer per device,
+/// records separated by commas.
 private struct DeviceGroups {
     var order: [String] = []
-    var parts: [String: [[UInt8]]] = [:]
+    var parts: [String: [UInt8]] = [:]
     var size = 2
     var lastSequence: UInt64 = 0
     var records = 0
@@ -114,8 +117,13 @@ private struct DeviceGroups {
     var isEmpty: Bool { records == 0 }
 
     mutating func add(_ bytes: [UInt8], device: String, cost: Int, sequence: UInt64, points: Int) {
-        if parts[device] == nil { order.append(device) }
-        parts[device, default: []].append(bytes)
+        if parts[device] == nil {
+            order.append(device)
+            parts[device] = bytes
+        } else {
+            parts[device]!.append(UInt8(ascii: ","))
+            parts[device]!.append(contentsOf: bytes)
+        }
         size += cost
         lastSequence = sequence
         records += 1
@@ -130,10 +138,7 @@ private struct DeviceGroups {
             writer.string(device)
             writer.byte(UInt8(ascii: ":"))
             writer.byte(UInt8(ascii: isTelemetry ? "[" : "{"))
-            for (position, part) in parts[device]!.enumerated() {
-                if position > 0 { writer.byte(UInt8(ascii: ",")) }
-                writer.append(part)
-            }
+            writer.append(parts[device]!)
             writer.byte(UInt8(ascii: isTelemetry ? "]" : "}"))
         }
         writer.byte(UInt8(ascii: "}"))
