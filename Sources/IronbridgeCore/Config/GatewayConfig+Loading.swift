@@ -161,7 +161,11 @@ extension GatewayConfig {
         var entries: [ConnectorEntry] = []
         var names: Set<String> = []
         for entry in node.arrayElements() {
-            entry.checkKeys(known: ["type", "name", "configuration", "logLevel", "useGRPC", "class", "id", "configurationJson"])
+            entry.checkKeys(
+                known: ["type", "name", "configuration"],
+                ignored: ["logLevel": "one log level for the gateway: logLevel at the top of config.json",
+                          "useGRPC": "gRPC connectors are not supported", "class": "custom connector classes are not supported",
+                          "id": "connectors are identified by name", "configurationJson": "the configuration is read from the file named in configuration"])
             let type = entry["type"].requiredString()
             let name = entry["name"].requiredString()
             let configuration = entry["configuration"].requiredString()
