@@ -48,7 +48,7 @@ struct ConfigTests {
         #expect(tb.security == .accessToken("abc"))
         #expect(tb.protocolVersion == .v5)
         #expect(tb.rpcTimeoutMs == 5000)
-        #expect(setup.config.storage.maxRecordsCount == 1_000_000)
+        #expect(setup.config.storage.maxRecordsCount == 100_000)
         #expect(setup.config.dataFolder.path == folder.url.appendingPathComponent("data").standardizedFileURL.path)
         #expect(setup.connectors.map(\.name) == ["T"])
         #expect(setup.connectors.first?.devices == [DeviceInfo(name: "Meter 1", type: "meter")])

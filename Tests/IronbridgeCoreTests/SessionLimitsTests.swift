@@ -1,4 +1,5 @@
 @testable import IronbridgeCore
+import IronbridgeTestSupport
 import Testing
 
 @Suite("session limits and rate limits")
@@ -82,5 +83,22 @@ struct BatchEncoderTests {
             try JSONValue.parse(batch.payload)["Meter"]!.arrayValue!.map { $0["values"]!["value"]!.intValue! }
         }
         #expect(values == (0..<30).map(Int64.init))
+    }
+}
+
+@Suite("the in-memory upload store")
+struct MemoryUploadStoreTests {
+    @Test("keeps order, releases through a sequence, and when full drops the oldest, counts and logs it")
+    func boundedAndOrdered() async {
+        let logs = LogCapture()
+        let store = MemoryUploadStore(capacity: 3, logger: logs.logger())
+        await store.append((1...5).map { Upload.disconnect(device: "D\($0)") })
+        let items = await store.peek(maxCount: 10)
+        #expect(items.map(\.upload.device) == ["D3", "D4", "D5"])
+        #expect(await store.statistics() == StoreStatistics(pending: 3, dropped: 2))
+        #expect(logs.messages(atLeast: .warning).count == 1)
+        #expect(logs.messages.first?.contains("dropped the 2 oldest") == true)
+        await store.release(through: items[1].sequence)
+        #expect(await store.peek(maxCount: 10).map(\.upload.device) == ["D5"])
     }
 }

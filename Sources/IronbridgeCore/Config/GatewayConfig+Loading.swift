@@ -154,7 +154,7 @@ extension GatewayConfig {
         return StorageConfig(
             kind: .memory,
             readRecordsCount: node["read_records_count"].int(default: 1000, in: 1...1_000_000),
-            maxRecordsCount: node["max_records_count"].int(default: 1_000_000, in: 1...100_000_000))
+            maxRecordsCount: node["max_records_count"].int(default: 100_000, in: 1...100_000_000))
     }
 
     static func loadConnectors(_ node: ConfigNode, folder: URL, knownTypes: Set<String>) -> [ConnectorEntry] {

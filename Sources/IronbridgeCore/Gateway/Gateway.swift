@@ -24,7 +24,7 @@ public final class Gateway: Service {
         self.setup = setup
         self.logger = logger
         self.drainTimeout = drainTimeout
-        store = MemoryUploadStore(capacity: setup.config.storage.maxRecordsCount)
+        store = MemoryUploadStore(capacity: setup.config.storage.maxRecordsCount, logger: logger)
         connectorsByName = Dictionary(setup.connectors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         registry = DeviceRegistry(file: RegistryFile(folder: setup.config.dataFolder, logger: logger))
         for connector in setup.connectors {

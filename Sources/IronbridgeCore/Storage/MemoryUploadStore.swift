@@ -1,4 +1,5 @@
 import DequeModule
+import Logging
 import Synchronization
 
 /// A bounded in-memory ``UploadStore``. Anything in it is lost if the process dies;
@@ -10,14 +11,19 @@ public final class MemoryUploadStore: UploadStore {
         var dropped: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
+        var droppedReported: UInt64 = 0
+        var lastDropReport: ContinuousClock.Instant?
     }
 
     public let capacity: Int
     private let state = Mutex(State())
+    private let logger: Logger?
 
-    public init(capacity: Int) {
+    /// - Parameter logger: where drops are reported (at most every 10 s).
+    public init(capacity: Int, logger: Logger? = nil) {
         precondition(capacity > 0, "store capacity must be positive")
         self.capacity = capacity
+        self.logger = logger
     }
 
     public func append(_ uploads: [Upload]) async { appendNow(uploads) }
@@ -25,20 +31,30 @@ public final class MemoryUploadStore: UploadStore {
     /// The synchronous form of `append`, usable from any thread.
     public func appendNow(_ uploads: [Upload]) {
         guard !uploads.isEmpty else { return }
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+        let (waiters, newlyDropped): ([CheckedContinuation<Void, Never>], UInt64) = state.withLock { s in
             for upload in uploads {
                 s.items.append(StoredUpload(sequence: s.nextSequence, upload: upload))
                 s.nextSequence += 1
             }
             let excess = s.items.count - capacity
+            var report: UInt64 = 0
             if excess > 0 {
                 s.items.removeFirst(excess)
                 s.dropped += UInt64(excess)
+                let now = ContinuousClock.now
+                if s.lastDropReport.map({ now - $0 >= .seconds(10) }) ?? true {
+                    report = s.dropped - s.droppedReported
+                    s.droppedReported = s.dropped
+                    s.lastDropReport = now
+                }
             }
             defer { s.waiters = [:] }
-            return Array(s.waiters.values)
+            return (Array(s.waiters.values), report)
         }
         for waiter in waiters { waiter.resume() }
+        if newlyDropped > 0 {
+            logger?.warning("the buffer is full (\(capacity) records): dropped the \(newlyDropped) oldest; raise storage.max_records_count or restore the link to the platform")
+        }
     }
 
     public func peek(maxCount: Int) async -> [StoredUpload] {
