@@ -68,7 +68,7 @@ let package = Package(
         // Test support: a real mosquitto launcher and a platform stand-in.
         .target(
             name: "IronbridgeTestSupport",
-            dependencies: ["IronbridgeMQTT", "IronbridgeCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["IronbridgeMQTT", "IronbridgeCore", "CGPIODMock", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support/IronbridgeTestSupport"),
         // A mocked libgpiod (v1 API) over in-memory chips. Only the test executable links it,
         // so there its gpiod_* definitions take precedence over the shared libgpiod.

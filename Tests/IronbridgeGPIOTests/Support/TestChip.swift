@@ -1,5 +1,6 @@
 import CGPIODMock
 import Foundation
+import IronbridgeTestSupport
 import IronbridgeGPIO
 import Synchronization
 
@@ -47,19 +48,13 @@ final class MockChip: Sendable {
     func open() throws -> GPIOChip { try GPIOChip(name: name) }
 
     func drive(_ offset: UInt32, _ level: Bool, timestamp: UInt64? = nil) {
-        let result =
-            if let timestamp { gpiod_mock_set_input_level_at(name, offset, level ? 1 : 0, timestamp) }
-            else { gpiod_mock_set_input_level(name, offset, level ? 1 : 0) }
-        precondition(result == 0, "driving \(name) line \(offset) failed: errno \(errno)")
+        GPIOMockLines.drive(chip: name, offset: offset, level: level, timestamp: timestamp)
     }
 
     /// The physical level driven on an output; nil if it is not one.
-    func outputLevel(_ offset: UInt32) -> Bool? {
-        let level = gpiod_mock_get_output_level(name, offset)
-        return level < 0 ? nil : level != 0
-    }
+    func outputLevel(_ offset: UInt32) -> Bool? { GPIOMockLines.outputLevel(chip: name, offset: offset) }
 
-    func isRequested(_ offset: UInt32) -> Bool { gpiod_mock_line_is_requested(name, offset) == 1 }
+    func isRequested(_ offset: UInt32) -> Bool { GPIOMockLines.isRequested(chip: name, offset: offset) }
 
     func consumer(_ offset: UInt32) -> String? {
         var buffer = [CChar](repeating: 0, count: 64)
