@@ -46,7 +46,7 @@ for _ in $(seq 1 100); do
 done
 
 echo "demo: the platform side (mosquitto_sub on v1/gateway/#) prints what the gateway sends:"
-mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -v -t 'v1/gateway/#' | sed -u 's/^/[platform] /' &
+stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -F '[platform] %t %p' -t 'v1/gateway/#' &
 pids+=($!)
 "$bin" run --config config.json &
 pids+=($!)

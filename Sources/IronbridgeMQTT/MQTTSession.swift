@@ -392,10 +392,15 @@ final class MQTTSession: @unchecked Sendable {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    enum Outcome { case registered, acknowledged(Int32), stopped }
+                    enum Outcome { case registered, acknowledged(Int32), stopped, cancelled }
                     let outcome: Outcome = state.withLock { s in
                         if let reasonCode = s.early.removeValue(forKey: mid) { return .acknowledged(reasonCode) }
                         if s.stopping { return .stopped }
+                        // The cancellation handler may already have run: then nobody would resume a stored waiter.
+                        if Task.isCancelled {
+                            s.unawaited.insert(mid)
+                            return .cancelled
+                        }
                         s.waiters[mid] = continuation
                         return .registered
                     }
@@ -404,6 +409,7 @@ final class MQTTSession: @unchecked Sendable {
                     case .acknowledged(let reasonCode): complete(continuation, reasonCode: reasonCode)
                     case .stopped:
                         continuation.resume(throwing: MQTTError(operation: "publishing to \(topic)", endpoint: endpoint, kind: .stopped))
+                    case .cancelled: continuation.resume(throwing: CancellationError())
                     }
                 }
             } onCancel: {

@@ -1,5 +1,6 @@
 @testable import IronbridgeCore
 import IronbridgeTestSupport
+import Synchronization
 import Testing
 
 @Suite("session limits and rate limits")
@@ -100,5 +101,34 @@ struct MemoryUploadStoreTests {
         #expect(logs.messages.first?.contains("dropped the 2 oldest") == true)
         await store.release(through: items[1].sequence)
         #expect(await store.peek(maxCount: 10).map(\.upload.device) == ["D5"])
+    }
+}
+
+@Suite("requests waiting for the platform's answer")
+struct PendingRepliesTests {
+    @Test("a cancelled wait always returns, however early the cancellation comes")
+    func cancellationNeverHangs() async throws {
+        let replies = PendingReplies()
+        for id in Int64(1)...300 {
+            let done = Mutex(false)
+            let waiting = Task {
+                _ = try? await replies.wait(id: id, timeout: .seconds(60)) { }
+                done.withLock { $0 = true }
+            }
+            if id % 3 == 0 { await Task.yield() }
+            waiting.cancel()
+            // Polled, not awaited: a wait that hangs must fail the test, not hang it.
+            let finished = await eventually(within: 5) { done.withLock { $0 } }
+            #expect(finished, "the wait for id \(id) did not return after cancellation")
+            if !finished { return }
+        }
+    }
+
+    @Test("an answer that arrives before the waiter is ready is kept")
+    func earlyAnswer() async throws {
+        let replies = PendingReplies()
+        let value = try await replies.wait(id: 7, timeout: .seconds(5)) { replies.resolve(id: 7, with: "early") }
+        #expect(value == "early")
+        #expect(!replies.resolve(id: 7, with: "late"))
     }
 }

@@ -36,11 +36,13 @@ final class PendingReplies: Sendable {
     private func answer(id: Int64) async throws -> JSONValue? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
+                // The cancellation handler may have run before this body: then nobody would resume
+                // a stored continuation, so a cancelled task never stores one.
                 let ready: JSONValue?? = slots.withLock { s in
                     switch s[id] {
                     case .answered(let value): return .some(value)
-                    case .expecting: s[id] = .waiting(continuation); return .none
-                    case .waiting, nil: return .some(nil)
+                    case .expecting where !Task.isCancelled: s[id] = .waiting(continuation); return .none
+                    case .expecting, .waiting, nil: return .some(nil)
                     }
                 }
                 switch ready {
