@@ -120,11 +120,8 @@ final class UploadSender: Sendable {
             throw error
         }
         try await acknowledge(tickets)
-        // Oversized records after the last batch are released too.
-        if let last = items.last, let lastBatch = batches.last, last.sequence > lastBatch.lastSequence,
-           oversized.contains(where: { $0.sequence == last.sequence }) {
-            await store.release(through: last.sequence)
-        }
+        // Every item read is now either acknowledged or an oversized record that can never go.
+        if let last = items.last { await store.release(through: last.sequence) }
     }
 
     private func acknowledge(_ tickets: [(EncodedBatch, PublishTicket)]) async throws {
