@@ -1,5 +1,28 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+/// libgpiod's API generation, from the version pkg-config reports: 1.x (Debian 12, Raspberry Pi
+/// OS 12) or 2.x (Debian 13, Raspberry Pi OS 13). It decides which backend IronbridgeGPIO
+/// compiles (Sources/IronbridgeGPIO/V1 or V2) and which API the test mock of libgpiod offers.
+/// IRONBRIDGE_LIBGPIOD_API=1 or 2 overrides the probe (e.g. where pkg-config is missing).
+let libgpiodAPI: Int = {
+    if let forced = ProcessInfo.processInfo.environment["IRONBRIDGE_LIBGPIOD_API"], let api = Int(forced) {
+        return api
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["pkg-config", "--modversion", "libgpiod"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return 1 }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return Int(text.split(separator: ".").first ?? "") ?? 1
+}()
+let libgpiodSwiftSettings: [SwiftSetting] = libgpiodAPI >= 2 ? [.define("LIBGPIOD_V2")] : []
+let libgpiodCSettings: [CSetting] = libgpiodAPI >= 2 ? [.define("IRONBRIDGE_LIBGPIOD_V2")] : []
 
 let package = Package(
     name: "ironbridge",
@@ -33,9 +56,11 @@ let package = Package(
         .target(
             name: "IronbridgeModbus",
             dependencies: ["CModbus"]),
+        // libgpiod 1.x or 2.x, chosen at build time (see `libgpiodAPI` above).
         .target(
             name: "IronbridgeGPIO",
-            dependencies: ["CGPIOD"]),
+            dependencies: ["CGPIOD"],
+            swiftSettings: libgpiodSwiftSettings),
 
         // The gateway: platform API, configuration, storage, device registry, connector protocol.
         .target(
@@ -70,16 +95,19 @@ let package = Package(
             name: "IronbridgeTestSupport",
             dependencies: ["IronbridgeMQTT", "IronbridgeCore", "CGPIODMock", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support/IronbridgeTestSupport"),
-        // A mocked libgpiod (v1 API) over in-memory chips. Only the test executable links it,
-        // so there its gpiod_* definitions take precedence over the shared libgpiod.
+        // A mocked libgpiod (the v1 or v2 API, as the backend) over in-memory chips. Only the test
+        // executable links it, so there its gpiod_* definitions take precedence over the shared libgpiod.
         .target(
             name: "CGPIODMock",
             dependencies: ["CGPIOD"],
-            path: "Tests/Support/CGPIODMock"),
+            path: "Tests/Support/CGPIODMock",
+            cSettings: libgpiodCSettings),
 
         .testTarget(name: "IronbridgeMQTTTests", dependencies: ["IronbridgeMQTT", "IronbridgeTestSupport"]),
         .testTarget(name: "IronbridgeModbusTests", dependencies: ["IronbridgeModbus"]),
-        .testTarget(name: "IronbridgeGPIOTests", dependencies: ["IronbridgeGPIO", "CGPIODMock", "IronbridgeTestSupport"]),
+        .testTarget(
+            name: "IronbridgeGPIOTests", dependencies: ["IronbridgeGPIO", "CGPIODMock", "IronbridgeTestSupport"],
+            swiftSettings: libgpiodSwiftSettings),
         .testTarget(
             name: "IronbridgeCoreTests",
             dependencies: ["IronbridgeCore", "IronbridgeTestSupport"]),
@@ -90,7 +118,8 @@ let package = Package(
         .testTarget(
             name: "GPIOConnectorTests",
             dependencies: ["GPIOConnector", "CGPIODMock", "IronbridgeTestSupport"],
-            path: "Tests/Connectors/GPIOConnectorTests"),
+            path: "Tests/Connectors/GPIOConnectorTests",
+            swiftSettings: libgpiodSwiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

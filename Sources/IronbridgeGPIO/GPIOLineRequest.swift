@@ -22,6 +22,14 @@ public enum GPIODrive: String, Sendable, Hashable, CaseIterable, Codable {
     case openSource
 }
 
+/// The clock of edge-event timestamps. libgpiod 2.x sets it per line; 1.x always gets the
+/// kernel's default (CLOCK_MONOTONIC on Linux 5.7 and later).
+public enum GPIOEventClock: String, Sendable, Hashable, CaseIterable, Codable {
+    case monotonic
+    /// CLOCK_REALTIME (Unix time), libgpiod 2.x and Linux 5.11 or later only.
+    case realtime
+}
+
 /// How to request a line: direction, edge detection or initial value, bias, active-low,
 /// and the consumer name the kernel shows for it (`gpioinfo`).
 ///
@@ -40,23 +48,34 @@ public struct GPIOLineRequest: Sendable, Hashable {
     public var bias: GPIOBias
     public var activeLow: Bool
     public var consumer: String
+    /// Kernel debounce of an input's edges, in microseconds (0: none). Only backends with
+    /// `supportsKernelDebounce` (libgpiod 2.x) accept a non-zero period.
+    public var debounceMicroseconds: UInt32
+    /// The clock of an input's edge timestamps.
+    public var eventClock: GPIOEventClock
 
     public init(
         direction: Direction, bias: GPIOBias = .asIs, activeLow: Bool = false,
-        consumer: String = GPIOLineRequest.defaultConsumer
+        consumer: String = GPIOLineRequest.defaultConsumer, debounceMicroseconds: UInt32 = 0,
+        eventClock: GPIOEventClock = .monotonic
     ) {
         self.direction = direction
         self.bias = bias
         self.activeLow = activeLow
         self.consumer = consumer
+        self.debounceMicroseconds = debounceMicroseconds
+        self.eventClock = eventClock
     }
 
     /// An input, optionally watching edges.
     public static func input(
         edge: GPIOEdgeDetection = .none, bias: GPIOBias = .asIs, activeLow: Bool = false,
-        consumer: String = GPIOLineRequest.defaultConsumer
+        consumer: String = GPIOLineRequest.defaultConsumer, debounceMicroseconds: UInt32 = 0,
+        eventClock: GPIOEventClock = .monotonic
     ) -> GPIOLineRequest {
-        GPIOLineRequest(direction: .input(edge: edge), bias: bias, activeLow: activeLow, consumer: consumer)
+        GPIOLineRequest(
+            direction: .input(edge: edge), bias: bias, activeLow: activeLow, consumer: consumer,
+            debounceMicroseconds: debounceMicroseconds, eventClock: eventClock)
     }
 
     /// An output starting at `initialValue` (logical).

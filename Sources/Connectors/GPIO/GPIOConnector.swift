@@ -32,7 +32,7 @@ public final class GPIOConnector: Connector {
     public static let rpcMethods = ["setGpio", "getGpio", "getGpioStatus", "setGpioStatus"]
 
     /// - Parameter libgpiod: the backend of devices with `"backend": "libgpiod"`.
-    public init(name: String, configuration: GPIOConnectorConfiguration, libgpiod: any GPIOBackend = GPIOBackendV1(), logger: Logger) {
+    public init(name: String, configuration: GPIOConnectorConfiguration, libgpiod: any GPIOBackend = LibgpiodBackend(), logger: Logger) {
         self.name = name
         self.configuration = configuration
         self.logger = logger

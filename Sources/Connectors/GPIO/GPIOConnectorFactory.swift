@@ -8,7 +8,7 @@ public struct GPIOConnectorFactory: ConnectorFactory {
     /// The backend of devices with `"backend": "libgpiod"` (the default).
     public let libgpiod: any GPIOBackend
 
-    public init(libgpiod: any GPIOBackend = GPIOBackendV1()) {
+    public init(libgpiod: any GPIOBackend = LibgpiodBackend()) {
         self.libgpiod = libgpiod
     }
 

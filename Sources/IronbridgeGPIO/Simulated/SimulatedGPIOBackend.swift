@@ -14,6 +14,15 @@ public struct SimulatedGPIOBackend: GPIOBackend {
 
     public var name: String { "simulated" }
 
+    /// Simulated inputs are debounced in software, like libgpiod 1.x.
+    public var supportsKernelDebounce: Bool { false }
+
+    public func availableChips() -> [GPIOChipSummary] {
+        chips.filter { !$0.isGone }
+            .map { GPIOChipSummary(name: $0.name, label: $0.label, lineCount: $0.lineCount, path: $0.path) }
+            .sorted(by: GPIOChipSummary.byNumber)
+    }
+
     public func openChip(_ identifier: GPIOChipIdentifier) throws(GPIOError) -> any GPIOChipProtocol {
         let match = chips.first { chip in
             switch identifier {

@@ -1,3 +1,4 @@
+#if !LIBGPIOD_V2
 import CGPIOD
 import Synchronization
 
@@ -166,6 +167,12 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
         try lock.withLock { _ throws(GPIOError) -> GPIOLineHandle in
             let line = try line(at: offset, operation: "requesting", detail: request.summary)
             let lineName = LibgpiodV1.string(gpiod_line_name(line))
+            if request.debounceMicroseconds > 0 || request.eventClock != .monotonic {
+                throw GPIOError(
+                    kind: .notSupported, operation: "requesting", chip: name,
+                    line: GPIOLineReference(offset: offset, name: lineName), detail: request.summary,
+                    message: "libgpiod 1.x has no kernel debounce and no choice of event clock")
+            }
             let (type, flags, initialValue) = LibgpiodV1.requestConfig(request)
             let result = request.consumer.withCString { consumer in
                 var config = gpiod_line_request_config(consumer: consumer, request_type: type, flags: flags)
@@ -180,3 +187,4 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
         }
     }
 }
+#endif

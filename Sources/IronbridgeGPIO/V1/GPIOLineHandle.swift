@@ -1,3 +1,4 @@
+#if !LIBGPIOD_V2
 import CGPIOD
 import Synchronization
 
@@ -181,3 +182,4 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if !LIBGPIOD_V2
 import CGPIOD
 
 #if canImport(Glibc)
@@ -67,7 +68,4 @@ enum LibgpiodV1 {
     }
 }
 
-/// An errno captured after a failed C call.
-struct CError: Error {
-    var code: Int32
-}
+#endif

@@ -3,6 +3,7 @@ import Foundation
 import IronbridgeTestSupport
 import IronbridgeGPIO
 import Synchronization
+import Testing
 
 /// Where the GPIO tests run: the mocked libgpiod (default), or a real chip named by
 /// IRONBRIDGE_GPIO_TEST_CHIP with lines IRONBRIDGE_GPIO_TEST_OUT (default 17) and
@@ -16,7 +17,36 @@ enum GPIOTestEnvironment {
     static var isMock: Bool { !isRealChip }
     static let outOffset = UInt32(ProcessInfo.processInfo.environment["IRONBRIDGE_GPIO_TEST_OUT"] ?? "") ?? 17
     static let inOffset = UInt32(ProcessInfo.processInfo.environment["IRONBRIDGE_GPIO_TEST_IN"] ?? "") ?? 27
+
+    /// The libgpiod backend this build compiled (v1 or v2), as the tests use it: on the mock, a
+    /// v2 backend lists the mock's device folder for chips (v2 has no chip iterator).
+    static let backend: LibgpiodBackend = {
+        #if LIBGPIOD_V2
+        isRealChip ? GPIOBackendV2() : GPIOBackendV2(deviceDirectory: String(cString: gpiod_mock_device_directory()))
+        #else
+        GPIOBackendV1()
+        #endif
+    }()
+
+    /// Where the backend looks for chips by name: /dev, or the mock's folder (v2).
+    static var deviceDirectory: String {
+        #if LIBGPIOD_V2
+        backend.deviceDirectory
+        #else
+        "/dev"
+        #endif
+    }
 }
+
+/// The libgpiod behaviour tests, run against whichever backend the build compiled: their
+/// suites sit inside this one, whose name says which (the closing summary shows it too).
+#if LIBGPIOD_V2
+@Suite("libgpiod v2 backend (GPIOBackendV2)")
+struct LibgpiodBackendTests {}
+#else
+@Suite("libgpiod v1 backend (GPIOBackendV1)")
+struct LibgpiodBackendTests {}
+#endif
 
 /// A chip registered in the mock for one test, with a unique name so tests can run in
 /// parallel; removed when the value goes away.
@@ -42,10 +72,10 @@ final class MockChip: Sendable {
         gpiod_mock_chip_remove(name)
     }
 
-    var path: String { "/dev/\(name)" }
+    var path: String { "\(GPIOTestEnvironment.deviceDirectory)/\(name)" }
     var number: UInt32 { UInt32(name.dropFirst("gpiochip".count))! }
 
-    func open() throws -> GPIOChip { try GPIOChip(name: name) }
+    func open() throws -> any GPIOChipProtocol { try GPIOTestEnvironment.backend.openChip(.name(name)) }
 
     func drive(_ offset: UInt32, _ level: Bool, timestamp: UInt64? = nil) {
         GPIOMockLines.drive(chip: name, offset: offset, level: level, timestamp: timestamp)
@@ -74,6 +104,9 @@ final class MockChip: Sendable {
         precondition(gpiod_mock_set_line_busy(name, offset, consumer) == 0)
     }
     func disappear() { precondition(gpiod_mock_chip_disappear(name) == 0) }
+    func debounceMicroseconds(_ offset: UInt32) -> Int { gpiod_mock_line_debounce_us(name, offset) }
+    func eventClock(_ offset: UInt32) -> Int32 { gpiod_mock_line_event_clock(name, offset) }
+    func edgeCount(_ offset: UInt32) -> Int32 { gpiod_mock_event_count(name, offset) }
 }
 
 struct TestTimeout: Error, CustomStringConvertible {

@@ -1,91 +1,24 @@
 /*
- * gpiod_mock.c - a mocked libgpiod 1.6 (v1 API) over in-memory chips; see gpiod_mock.h.
- *
- * Implements the gpiod_* functions IronbridgeGPIO calls (and a few neighbours), with
- * the errno conventions of the real library and the kernel beneath it. When
- * IRONBRIDGE_GPIO_TEST_CHIP is set, every gpiod_* function forwards to the real
- * library instead.
+ * gpiod_mock.c - the core of the mocked libgpiod: chips and lines in memory, forwarding to
+ * the real library, edge events (and the kernel's debounce) and the test controls of
+ * gpiod_mock.h. The gpiod_* functions of each API live in gpiod_mock_v1.c and
+ * gpiod_mock_v2.c; only the one matching the build's libgpiod is compiled.
  */
-#define _GNU_SOURCE /* RTLD_NEXT, ppoll, pipe2 */
-
-#include "gpiod_mock.h"
+#include "mock_core.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gpiod.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(GPIOD_MOCK_FLAG_OPEN_DRAIN == GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN, "flag");
-_Static_assert(GPIOD_MOCK_FLAG_OPEN_SOURCE == GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE, "flag");
-_Static_assert(GPIOD_MOCK_FLAG_ACTIVE_LOW == GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW, "flag");
-_Static_assert(GPIOD_MOCK_FLAG_BIAS_DISABLE == GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE, "flag");
-_Static_assert(GPIOD_MOCK_FLAG_BIAS_PULL_DOWN == GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN, "flag");
-_Static_assert(GPIOD_MOCK_FLAG_BIAS_PULL_UP == GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP, "flag");
-_Static_assert(GPIOD_MOCK_REQUEST_DIRECTION_INPUT == GPIOD_LINE_REQUEST_DIRECTION_INPUT, "type");
-_Static_assert(GPIOD_MOCK_REQUEST_DIRECTION_OUTPUT == GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, "type");
-_Static_assert(GPIOD_MOCK_REQUEST_EVENT_FALLING_EDGE == GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE, "type");
-_Static_assert(GPIOD_MOCK_REQUEST_EVENT_RISING_EDGE == GPIOD_LINE_REQUEST_EVENT_RISING_EDGE, "type");
-_Static_assert(GPIOD_MOCK_REQUEST_EVENT_BOTH_EDGES == GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, "type");
-
-#define MOCK_NAME_MAX 32 /* the kernel's GPIO_MAX_NAME_SIZE */
-
-enum { HOLDER_NONE = 0, HOLDER_BINDING, HOLDER_OTHER };
-
-struct mock_line {
-	char name[MOCK_NAME_MAX];
-	int input_level; /* physical; -1: floating (bias decides) */
-	int output_level; /* physical */
-	int holder;
-	char consumer[MOCK_NAME_MAX];
-	int request_type;
-	int flags;
-	int event_pipe[2]; /* [0] read end handed out, [1] write end; -1 when closed */
-	uint64_t last_timestamp;
-	bool has_timestamp;
-	int event_count;
-};
-
-struct mock_device {
-	char name[MOCK_NAME_MAX];
-	char label[MOCK_NAME_MAX];
-	unsigned int num_lines;
-	struct mock_line *lines;
-	bool registered;
-	bool gone;
-	int handles;
-	struct mock_device *next;
-};
-
-struct gpiod_line {
-	struct gpiod_chip *chip;
-	unsigned int offset;
-	bool requested; /* by this handle */
-	char consumer[MOCK_NAME_MAX]; /* snapshot returned by gpiod_line_consumer */
-};
-
-struct gpiod_chip {
-	struct mock_device *dev;
-	struct gpiod_line *lines;
-	char name[MOCK_NAME_MAX];
-	char label[MOCK_NAME_MAX];
-};
-
-struct gpiod_chip_iter {
-	struct gpiod_chip **chips;
-	unsigned int num_chips;
-	unsigned int offset;
-};
-
-static pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mock_device *mock_devices;
+pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
+struct mock_device *mock_devices;
 
 /* ---------------------------------------------------------------- forwarding */
 
@@ -99,7 +32,7 @@ static void forwarding_init(void)
 	forwarding_enabled = chip != NULL && chip[0] != '\0';
 }
 
-static bool mock_forwarding(void)
+bool mock_forwarding(void)
 {
 	pthread_once(&forwarding_once, forwarding_init);
 	return forwarding_enabled;
@@ -110,14 +43,24 @@ int gpiod_mock_is_forwarding(void)
 	return mock_forwarding() ? 1 : 0;
 }
 
+int gpiod_mock_api_version(void)
+{
+#ifdef IRONBRIDGE_LIBGPIOD_V2
+	return 2;
+#else
+	return 1;
+#endif
+}
+
 /* The real libgpiod's definition of a symbol; aborts if it cannot be found. */
-static void *real_symbol(const char *symbol)
+void *mock_real_symbol(const char *symbol)
 {
 	void *fn = dlsym(RTLD_NEXT, symbol);
 	if (fn == NULL) {
 		pthread_mutex_lock(&mock_lock);
 		if (real_library == NULL)
-			real_library = dlopen("libgpiod.so.2", RTLD_NOW | RTLD_LOCAL);
+			real_library = dlopen(gpiod_mock_api_version() == 2 ? "libgpiod.so.3" : "libgpiod.so.2",
+					      RTLD_NOW | RTLD_LOCAL);
 		pthread_mutex_unlock(&mock_lock);
 		if (real_library != NULL)
 			fn = dlsym(real_library, symbol);
@@ -130,42 +73,47 @@ static void *real_symbol(const char *symbol)
 	return fn;
 }
 
-/* Converting dlsym's void * to a function pointer is what POSIX dlsym requires to work. */
-#define FORWARD(ret, params, symbol, ...)                               \
-	do {                                                            \
-		if (mock_forwarding()) {                                \
-			ret(*real_fn) params = (ret(*) params)real_symbol(#symbol); \
-			return real_fn(__VA_ARGS__);                    \
-		}                                                       \
-	} while (0)
+/* ---------------------------------------------------------------- device directory */
 
-#define FORWARD_NOARGS(ret, symbol)                                     \
-	do {                                                            \
-		if (mock_forwarding()) {                                \
-			ret(*real_fn)(void) = (ret(*)(void))real_symbol(#symbol); \
-			return real_fn();                               \
-		}                                                       \
-	} while (0)
+static pthread_once_t directory_once = PTHREAD_ONCE_INIT;
+static char device_directory[64];
 
-#define FORWARD_VOID(params, symbol, ...)                                \
-	do {                                                            \
-		if (mock_forwarding()) {                                \
-			void(*real_fn) params = (void(*) params)real_symbol(#symbol); \
-			real_fn(__VA_ARGS__);                           \
-			return;                                         \
-		}                                                       \
-	} while (0)
+static void directory_init(void)
+{
+	snprintf(device_directory, sizeof(device_directory), "/tmp/gpiod-mock-XXXXXX");
+	if (mkdtemp(device_directory) == NULL)
+		snprintf(device_directory, sizeof(device_directory), "/nonexistent-gpiod-mock");
+}
 
-/* ---------------------------------------------------------------- helpers (lock held) */
+const char *gpiod_mock_device_directory(void)
+{
+	pthread_once(&directory_once, directory_init);
+	return device_directory;
+}
 
-static void copy_name(char *dst, const char *src)
+static void device_file(const char *name, bool present)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", gpiod_mock_device_directory(), name);
+	if (present) {
+		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(path);
+	}
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+void mock_copy_name(char *dst, const char *src)
 {
 	if (src == NULL)
 		src = "";
 	snprintf(dst, MOCK_NAME_MAX, "%s", src);
 }
 
-static struct mock_device *find_device(const char *name)
+struct mock_device *mock_find_device_locked(const char *name)
 {
 	if (name == NULL)
 		return NULL;
@@ -175,7 +123,21 @@ static struct mock_device *find_device(const char *name)
 	return NULL;
 }
 
-static void close_fd(int *fd)
+struct mock_device *mock_find_device_by_path_locked(const char *path)
+{
+	if (path == NULL)
+		return NULL;
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return NULL;
+	size_t folder = (size_t)(slash - path);
+	const char *directory = gpiod_mock_device_directory();
+	bool known = (folder == 4 && strncmp(path, "/dev", 4) == 0) ||
+		     (folder == strlen(directory) && strncmp(path, directory, folder) == 0);
+	return known ? mock_find_device_locked(slash + 1) : NULL;
+}
+
+void mock_close_fd(int *fd)
 {
 	if (*fd >= 0) {
 		close(*fd);
@@ -183,19 +145,19 @@ static void close_fd(int *fd)
 	}
 }
 
-static void free_device_if_unused(struct mock_device *dev)
+void mock_free_device_if_unused_locked(struct mock_device *dev)
 {
-	if (dev->registered || dev->handles > 0)
+	if (dev->registered || dev->handles > 0 || dev->requests > 0)
 		return;
 	for (unsigned int i = 0; i < dev->num_lines; i++) {
-		close_fd(&dev->lines[i].event_pipe[0]);
-		close_fd(&dev->lines[i].event_pipe[1]);
+		mock_close_fd(&dev->lines[i].event_pipe[0]);
+		mock_close_fd(&dev->lines[i].event_pipe[1]);
 	}
 	free(dev->lines);
 	free(dev);
 }
 
-static void unlink_device(struct mock_device *dev)
+static void unlink_device_locked(struct mock_device *dev)
 {
 	for (struct mock_device **p = &mock_devices; *p != NULL; p = &(*p)->next) {
 		if (*p == dev) {
@@ -206,601 +168,86 @@ static void unlink_device(struct mock_device *dev)
 	}
 }
 
-static bool is_event_request(int request_type)
+bool mock_is_event_request(int request_type)
 {
-	return request_type == GPIOD_LINE_REQUEST_EVENT_RISING_EDGE ||
-	       request_type == GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE ||
-	       request_type == GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES;
+	return request_type == GPIOD_MOCK_REQUEST_EVENT_RISING_EDGE ||
+	       request_type == GPIOD_MOCK_REQUEST_EVENT_FALLING_EDGE ||
+	       request_type == GPIOD_MOCK_REQUEST_EVENT_BOTH_EDGES;
 }
 
-static int active_low(const struct mock_line *ml)
+int mock_active_low(const struct mock_line *ml)
 {
-	return (ml->flags & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) ? 1 : 0;
+	return (ml->flags & GPIOD_MOCK_FLAG_ACTIVE_LOW) ? 1 : 0;
 }
 
-static int physical_input(const struct mock_line *ml)
+int mock_physical_input(const struct mock_line *ml)
 {
 	if (ml->input_level >= 0)
 		return ml->input_level;
-	return (ml->flags & GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP) ? 1 : 0;
+	return (ml->flags & GPIOD_MOCK_FLAG_BIAS_PULL_UP) ? 1 : 0;
 }
 
-static uint64_t monotonic_now_ns(void)
+uint64_t mock_monotonic_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The mock line behind a handle's line, or NULL with errno (ENODEV when gone). */
-static struct mock_line *line_state(struct gpiod_line *line)
+int mock_take_line_locked(struct mock_line *ml, const void *owner, const char *consumer,
+			  int request_type, int flags, int output_value, unsigned long debounce_us,
+			  int event_clock)
 {
-	struct mock_device *dev = line->chip->dev;
-	if (dev->gone) {
-		errno = ENODEV;
-		return NULL;
+	if (ml->holder != HOLDER_NONE)
+		return EBUSY;
+	if (mock_is_event_request(request_type)) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC) != 0)
+			return errno;
+		fcntl(fds[1], F_SETFL, O_NONBLOCK); /* a full queue drops events, as the kernel does */
+		ml->event_pipe[0] = fds[0];
+		ml->event_pipe[1] = fds[1];
 	}
-	return &dev->lines[line->offset];
+	ml->holder = HOLDER_BINDING;
+	ml->owner = owner;
+	mock_copy_name(ml->consumer, consumer ? consumer : "?");
+	ml->request_type = request_type;
+	ml->flags = flags;
+	ml->debounce_us = debounce_us;
+	ml->event_clock = event_clock;
+	ml->has_timestamp = false;
+	ml->edge_count = 0;
+	ml->seqno = 0;
+	ml->debounce_pending = false;
+	ml->reported_logical = mock_physical_input(ml) ^ mock_active_low(ml);
+	if (request_type == GPIOD_MOCK_REQUEST_DIRECTION_OUTPUT)
+		ml->output_level = (output_value != 0) ^ mock_active_low(ml);
+	return 0;
 }
 
-static void release_locked(struct gpiod_line *line)
+void mock_release_line_locked(struct mock_line *ml)
 {
-	if (!line->requested)
-		return;
-	struct mock_line *ml = &line->chip->dev->lines[line->offset];
-	close_fd(&ml->event_pipe[0]);
-	close_fd(&ml->event_pipe[1]);
+	mock_close_fd(&ml->event_pipe[0]);
+	mock_close_fd(&ml->event_pipe[1]);
 	ml->holder = HOLDER_NONE;
+	ml->owner = NULL;
 	ml->consumer[0] = '\0';
 	ml->request_type = GPIOD_MOCK_REQUEST_NONE;
 	ml->flags = 0;
-	line->requested = false;
+	ml->debounce_us = 0;
+	ml->event_clock = GPIOD_MOCK_CLOCK_DEFAULT;
+	ml->debounce_pending = false;
 }
 
-static struct gpiod_chip *open_device_locked(struct mock_device *dev)
+int mock_read_events(int fd, struct mock_event *events, unsigned int max)
 {
-	if (dev == NULL || dev->gone) {
-		errno = ENOENT;
-		return NULL;
-	}
-	struct gpiod_chip *chip = calloc(1, sizeof(*chip));
-	struct gpiod_line *lines = calloc(dev->num_lines ? dev->num_lines : 1, sizeof(*lines));
-	if (chip == NULL || lines == NULL) {
-		free(chip);
-		free(lines);
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (unsigned int i = 0; i < dev->num_lines; i++) {
-		lines[i].chip = chip;
-		lines[i].offset = i;
-	}
-	chip->dev = dev;
-	chip->lines = lines;
-	copy_name(chip->name, dev->name);
-	copy_name(chip->label, dev->label);
-	dev->handles++;
-	return chip;
-}
-
-/* ---------------------------------------------------------------- chips */
-
-struct gpiod_chip *gpiod_chip_open(const char *path)
-{
-	FORWARD(struct gpiod_chip *, (const char *), gpiod_chip_open, path);
-	if (path == NULL) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (strncmp(path, "/dev/", 5) != 0) {
-		errno = ENOENT;
-		return NULL;
-	}
-	pthread_mutex_lock(&mock_lock);
-	struct gpiod_chip *chip = open_device_locked(find_device(path + 5));
-	int saved = errno;
-	pthread_mutex_unlock(&mock_lock);
-	errno = saved;
-	return chip;
-}
-
-struct gpiod_chip *gpiod_chip_open_by_name(const char *name)
-{
-	FORWARD(struct gpiod_chip *, (const char *), gpiod_chip_open_by_name, name);
-	char path[MOCK_NAME_MAX + 8];
-	snprintf(path, sizeof(path), "/dev/%s", name ? name : "");
-	return gpiod_chip_open(path);
-}
-
-struct gpiod_chip *gpiod_chip_open_by_number(unsigned int num)
-{
-	FORWARD(struct gpiod_chip *, (unsigned int), gpiod_chip_open_by_number, num);
-	char path[MOCK_NAME_MAX + 8];
-	snprintf(path, sizeof(path), "/dev/gpiochip%u", num);
-	return gpiod_chip_open(path);
-}
-
-struct gpiod_chip *gpiod_chip_open_by_label(const char *label)
-{
-	FORWARD(struct gpiod_chip *, (const char *), gpiod_chip_open_by_label, label);
-	pthread_mutex_lock(&mock_lock);
-	struct mock_device *found = NULL;
-	for (struct mock_device *dev = mock_devices; dev != NULL; dev = dev->next)
-		if (dev->registered && !dev->gone && label && strcmp(dev->label, label) == 0)
-			found = dev;
-	struct gpiod_chip *chip = open_device_locked(found);
-	int saved = errno;
-	pthread_mutex_unlock(&mock_lock);
-	errno = saved;
-	return chip;
-}
-
-void gpiod_chip_close(struct gpiod_chip *chip)
-{
-	FORWARD_VOID((struct gpiod_chip *), gpiod_chip_close, chip);
-	if (chip == NULL)
-		return;
-	pthread_mutex_lock(&mock_lock);
-	struct mock_device *dev = chip->dev;
-	for (unsigned int i = 0; i < dev->num_lines; i++)
-		release_locked(&chip->lines[i]);
-	dev->handles--;
-	free_device_if_unused(dev);
-	pthread_mutex_unlock(&mock_lock);
-	free(chip->lines);
-	free(chip);
-}
-
-const char *gpiod_chip_name(struct gpiod_chip *chip)
-{
-	FORWARD(const char *, (struct gpiod_chip *), gpiod_chip_name, chip);
-	return chip->name;
-}
-
-const char *gpiod_chip_label(struct gpiod_chip *chip)
-{
-	FORWARD(const char *, (struct gpiod_chip *), gpiod_chip_label, chip);
-	return chip->label;
-}
-
-unsigned int gpiod_chip_num_lines(struct gpiod_chip *chip)
-{
-	FORWARD(unsigned int, (struct gpiod_chip *), gpiod_chip_num_lines, chip);
-	return chip->dev->num_lines;
-}
-
-struct gpiod_line *gpiod_chip_get_line(struct gpiod_chip *chip, unsigned int offset)
-{
-	FORWARD(struct gpiod_line *, (struct gpiod_chip *, unsigned int), gpiod_chip_get_line,
-		chip, offset);
-	pthread_mutex_lock(&mock_lock);
-	struct gpiod_line *line = NULL;
-	int err = 0;
-	if (chip->dev->gone)
-		err = ENODEV;
-	else if (offset >= chip->dev->num_lines)
-		err = EINVAL;
-	else
-		line = &chip->lines[offset];
-	pthread_mutex_unlock(&mock_lock);
-	if (err)
-		errno = err;
-	return line;
-}
-
-struct gpiod_line *gpiod_chip_find_line(struct gpiod_chip *chip, const char *name)
-{
-	FORWARD(struct gpiod_line *, (struct gpiod_chip *, const char *), gpiod_chip_find_line,
-		chip, name);
-	pthread_mutex_lock(&mock_lock);
-	struct gpiod_line *line = NULL;
-	int err = ENOENT;
-	if (chip->dev->gone) {
-		err = ENODEV;
-	} else if (name != NULL && name[0] != '\0') {
-		for (unsigned int i = 0; i < chip->dev->num_lines; i++) {
-			if (strcmp(chip->dev->lines[i].name, name) == 0) {
-				line = &chip->lines[i];
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&mock_lock);
-	if (line == NULL)
-		errno = err;
-	return line;
-}
-
-/* ---------------------------------------------------------------- chip iterator */
-
-struct gpiod_chip_iter *gpiod_chip_iter_new(void)
-{
-	FORWARD_NOARGS(struct gpiod_chip_iter *, gpiod_chip_iter_new);
-	struct gpiod_chip_iter *iter = calloc(1, sizeof(*iter));
-	if (iter == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	pthread_mutex_lock(&mock_lock);
-	unsigned int count = 0;
-	for (struct mock_device *dev = mock_devices; dev != NULL; dev = dev->next)
-		if (dev->registered && !dev->gone)
-			count++;
-	iter->chips = calloc(count ? count : 1, sizeof(*iter->chips));
-	if (iter->chips == NULL) {
-		pthread_mutex_unlock(&mock_lock);
-		free(iter);
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (struct mock_device *dev = mock_devices; dev != NULL; dev = dev->next) {
-		if (!dev->registered || dev->gone)
-			continue;
-		struct gpiod_chip *chip = open_device_locked(dev);
-		if (chip != NULL)
-			iter->chips[iter->num_chips++] = chip;
-	}
-	pthread_mutex_unlock(&mock_lock);
-	return iter;
-}
-
-struct gpiod_chip *gpiod_chip_iter_next_noclose(struct gpiod_chip_iter *iter)
-{
-	FORWARD(struct gpiod_chip *, (struct gpiod_chip_iter *), gpiod_chip_iter_next_noclose,
-		iter);
-	if (iter->offset >= iter->num_chips)
-		return NULL;
-	return iter->chips[iter->offset++];
-}
-
-struct gpiod_chip *gpiod_chip_iter_next(struct gpiod_chip_iter *iter)
-{
-	FORWARD(struct gpiod_chip *, (struct gpiod_chip_iter *), gpiod_chip_iter_next, iter);
-	if (iter->offset > 0 && iter->chips[iter->offset - 1] != NULL) {
-		gpiod_chip_close(iter->chips[iter->offset - 1]);
-		iter->chips[iter->offset - 1] = NULL;
-	}
-	return gpiod_chip_iter_next_noclose(iter);
-}
-
-void gpiod_chip_iter_free_noclose(struct gpiod_chip_iter *iter)
-{
-	FORWARD_VOID((struct gpiod_chip_iter *), gpiod_chip_iter_free_noclose, iter);
-	if (iter == NULL)
-		return;
-	for (unsigned int i = iter->offset; i < iter->num_chips; i++)
-		if (iter->chips[i] != NULL)
-			gpiod_chip_close(iter->chips[i]);
-	free(iter->chips);
-	free(iter);
-}
-
-void gpiod_chip_iter_free(struct gpiod_chip_iter *iter)
-{
-	FORWARD_VOID((struct gpiod_chip_iter *), gpiod_chip_iter_free, iter);
-	if (iter == NULL)
-		return;
-	if (iter->offset > 0 && iter->chips[iter->offset - 1] != NULL)
-		gpiod_chip_close(iter->chips[iter->offset - 1]);
-	gpiod_chip_iter_free_noclose(iter);
-}
-
-/* ---------------------------------------------------------------- line info */
-
-unsigned int gpiod_line_offset(struct gpiod_line *line)
-{
-	FORWARD(unsigned int, (struct gpiod_line *), gpiod_line_offset, line);
-	return line->offset;
-}
-
-const char *gpiod_line_name(struct gpiod_line *line)
-{
-	FORWARD(const char *, (struct gpiod_line *), gpiod_line_name, line);
-	/* Names are fixed at creation: the device outlives its handles, so this is stable. */
-	const char *name = line->chip->dev->lines[line->offset].name;
-	return name[0] != '\0' ? name : NULL;
-}
-
-const char *gpiod_line_consumer(struct gpiod_line *line)
-{
-	FORWARD(const char *, (struct gpiod_line *), gpiod_line_consumer, line);
-	pthread_mutex_lock(&mock_lock);
-	struct mock_line *ml = &line->chip->dev->lines[line->offset];
-	copy_name(line->consumer, ml->holder != HOLDER_NONE ? ml->consumer : "");
-	pthread_mutex_unlock(&mock_lock);
-	return line->consumer[0] != '\0' ? line->consumer : NULL;
-}
-
-int gpiod_line_direction(struct gpiod_line *line)
-{
-	FORWARD(int, (struct gpiod_line *), gpiod_line_direction, line);
-	pthread_mutex_lock(&mock_lock);
-	int type = line->chip->dev->lines[line->offset].request_type;
-	pthread_mutex_unlock(&mock_lock);
-	return type == GPIOD_LINE_REQUEST_DIRECTION_OUTPUT ? GPIOD_LINE_DIRECTION_OUTPUT
-							   : GPIOD_LINE_DIRECTION_INPUT;
-}
-
-static int line_flags(struct gpiod_line *line)
-{
-	pthread_mutex_lock(&mock_lock);
-	int flags = line->chip->dev->lines[line->offset].flags;
-	pthread_mutex_unlock(&mock_lock);
-	return flags;
-}
-
-int gpiod_line_active_state(struct gpiod_line *line)
-{
-	FORWARD(int, (struct gpiod_line *), gpiod_line_active_state, line);
-	return (line_flags(line) & GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW)
-		       ? GPIOD_LINE_ACTIVE_STATE_LOW
-		       : GPIOD_LINE_ACTIVE_STATE_HIGH;
-}
-
-int gpiod_line_bias(struct gpiod_line *line)
-{
-	FORWARD(int, (struct gpiod_line *), gpiod_line_bias, line);
-	int flags = line_flags(line);
-	if (flags & GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
-		return GPIOD_LINE_BIAS_DISABLE;
-	if (flags & GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
-		return GPIOD_LINE_BIAS_PULL_UP;
-	if (flags & GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
-		return GPIOD_LINE_BIAS_PULL_DOWN;
-	return GPIOD_LINE_BIAS_AS_IS;
-}
-
-bool gpiod_line_is_used(struct gpiod_line *line)
-{
-	FORWARD(bool, (struct gpiod_line *), gpiod_line_is_used, line);
-	pthread_mutex_lock(&mock_lock);
-	bool used = line->chip->dev->lines[line->offset].holder != HOLDER_NONE;
-	pthread_mutex_unlock(&mock_lock);
-	return used;
-}
-
-bool gpiod_line_is_open_drain(struct gpiod_line *line)
-{
-	FORWARD(bool, (struct gpiod_line *), gpiod_line_is_open_drain, line);
-	return (line_flags(line) & GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN) != 0;
-}
-
-bool gpiod_line_is_open_source(struct gpiod_line *line)
-{
-	FORWARD(bool, (struct gpiod_line *), gpiod_line_is_open_source, line);
-	return (line_flags(line) & GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE) != 0;
-}
-
-int gpiod_line_update(struct gpiod_line *line)
-{
-	FORWARD(int, (struct gpiod_line *), gpiod_line_update, line);
-	pthread_mutex_lock(&mock_lock);
-	bool gone = line->chip->dev->gone;
-	pthread_mutex_unlock(&mock_lock);
-	if (gone) {
-		errno = ENODEV;
-		return -1;
-	}
-	return 0;
-}
-
-struct gpiod_chip *gpiod_line_get_chip(struct gpiod_line *line)
-{
-	FORWARD(struct gpiod_chip *, (struct gpiod_line *), gpiod_line_get_chip, line);
-	return line->chip;
-}
-
-/* ---------------------------------------------------------------- requests */
-
-static int validate_request(const struct gpiod_line_request_config *config)
-{
-	int type = config->request_type;
-	int flags = config->flags;
-	if (type < GPIOD_LINE_REQUEST_DIRECTION_AS_IS || type > GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES)
-		return EINVAL;
-	int drive = flags & (GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN | GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE);
-	if (drive == (GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN | GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE))
-		return EINVAL;
-	if (drive != 0 && type != GPIOD_LINE_REQUEST_DIRECTION_OUTPUT)
-		return EINVAL;
-	int bias = flags & (GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE |
-			    GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN | GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP);
-	if (bias != 0 && (bias & (bias - 1)) != 0)
-		return EINVAL;
-	if (flags & ~0x3f)
-		return EINVAL;
-	return 0;
-}
-
-int gpiod_line_request(struct gpiod_line *line, const struct gpiod_line_request_config *config,
-		       int default_val)
-{
-	FORWARD(int, (struct gpiod_line *, const struct gpiod_line_request_config *, int),
-		gpiod_line_request, line, config, default_val);
-	if (line == NULL || config == NULL) {
+	if (events == NULL || max == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	int err = validate_request(config);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	pthread_mutex_lock(&mock_lock);
-	struct mock_line *ml = line_state(line);
-	if (ml == NULL) {
-		err = errno;
-	} else if (line->requested || ml->holder != HOLDER_NONE) {
-		err = EBUSY;
-	} else if (is_event_request(config->request_type)) {
-		int fds[2];
-		if (pipe2(fds, O_CLOEXEC) != 0) {
-			err = errno;
-		} else {
-			fcntl(fds[1], F_SETFL, O_NONBLOCK); /* a full queue drops events, as the kernel does */
-			ml->event_pipe[0] = fds[0];
-			ml->event_pipe[1] = fds[1];
-		}
-	}
-	if (err == 0) {
-		ml->holder = HOLDER_BINDING;
-		copy_name(ml->consumer, config->consumer ? config->consumer : "?");
-		ml->request_type = config->request_type;
-		ml->flags = config->flags;
-		ml->has_timestamp = false;
-		ml->event_count = 0;
-		if (config->request_type == GPIOD_LINE_REQUEST_DIRECTION_OUTPUT)
-			ml->output_level = (default_val != 0) ^ active_low(ml);
-		line->requested = true;
-	}
-	pthread_mutex_unlock(&mock_lock);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-void gpiod_line_release(struct gpiod_line *line)
-{
-	FORWARD_VOID((struct gpiod_line *), gpiod_line_release, line);
-	if (line == NULL)
-		return;
-	pthread_mutex_lock(&mock_lock);
-	release_locked(line);
-	pthread_mutex_unlock(&mock_lock);
-}
-
-bool gpiod_line_is_requested(struct gpiod_line *line)
-{
-	FORWARD(bool, (struct gpiod_line *), gpiod_line_is_requested, line);
-	pthread_mutex_lock(&mock_lock);
-	bool requested = line->requested;
-	pthread_mutex_unlock(&mock_lock);
-	return requested;
-}
-
-bool gpiod_line_is_free(struct gpiod_line *line)
-{
-	FORWARD(bool, (struct gpiod_line *), gpiod_line_is_free, line);
-	return !gpiod_line_is_requested(line);
-}
-
-/* ---------------------------------------------------------------- values */
-
-int gpiod_line_get_value(struct gpiod_line *line)
-{
-	FORWARD(int, (struct gpiod_line *), gpiod_line_get_value, line);
-	pthread_mutex_lock(&mock_lock);
-	int value = -1;
-	int err = 0;
-	struct mock_line *ml = line_state(line);
-	if (ml == NULL)
-		err = errno;
-	else if (!line->requested)
-		err = EPERM;
-	else if (ml->request_type == GPIOD_LINE_REQUEST_DIRECTION_OUTPUT)
-		value = ml->output_level ^ active_low(ml);
-	else
-		value = physical_input(ml) ^ active_low(ml);
-	pthread_mutex_unlock(&mock_lock);
-	if (err)
-		errno = err;
-	return value;
-}
-
-int gpiod_line_set_value(struct gpiod_line *line, int value)
-{
-	FORWARD(int, (struct gpiod_line *, int), gpiod_line_set_value, line, value);
-	pthread_mutex_lock(&mock_lock);
-	int err = 0;
-	struct mock_line *ml = line_state(line);
-	if (ml == NULL)
-		err = errno;
-	else if (!line->requested || ml->request_type != GPIOD_LINE_REQUEST_DIRECTION_OUTPUT)
-		err = EPERM;
-	else
-		ml->output_level = (value != 0) ^ active_low(ml);
-	pthread_mutex_unlock(&mock_lock);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-/* ---------------------------------------------------------------- events */
-
-/* The read end of a requested event line's pipe, or -1 with errno. */
-static int event_fd_locked(struct gpiod_line *line)
-{
-	struct mock_line *ml = line_state(line);
-	if (ml == NULL)
-		return -1;
-	if (!line->requested || !is_event_request(ml->request_type) || ml->event_pipe[0] < 0) {
-		errno = EPERM;
-		return -1;
-	}
-	return ml->event_pipe[0];
-}
-
-int gpiod_line_event_get_fd(struct gpiod_line *line)
-{
-	FORWARD(int, (struct gpiod_line *), gpiod_line_event_get_fd, line);
-	pthread_mutex_lock(&mock_lock);
-	int fd = event_fd_locked(line);
-	int saved = errno;
-	pthread_mutex_unlock(&mock_lock);
-	errno = saved;
-	return fd;
-}
-
-static bool device_gone(struct gpiod_line *line)
-{
-	pthread_mutex_lock(&mock_lock);
-	bool gone = line->chip->dev->gone;
-	pthread_mutex_unlock(&mock_lock);
-	return gone;
-}
-
-int gpiod_line_event_wait(struct gpiod_line *line, const struct timespec *timeout)
-{
-	FORWARD(int, (struct gpiod_line *, const struct timespec *), gpiod_line_event_wait,
-		line, timeout);
-	int fd = gpiod_line_event_get_fd(line);
-	if (fd < 0)
-		return -1;
-	/* Blocks without the lock, like the real library's ppoll(). */
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLPRI, .revents = 0 };
-	int rv = ppoll(&pfd, 1, timeout, NULL);
-	if (rv < 0)
-		return -1;
-	if (device_gone(line)) {
-		errno = ENODEV;
-		return -1;
-	}
-	if (rv == 0)
-		return 0;
-	if (pfd.revents & POLLNVAL) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 1;
-}
-
-int gpiod_line_event_read_fd_multiple(int fd, struct gpiod_line_event *events,
-				      unsigned int num_events)
-{
-	FORWARD(int, (int, struct gpiod_line_event *, unsigned int),
-		gpiod_line_event_read_fd_multiple, fd, events, num_events);
-	if (events == NULL || num_events == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	/* Each event was written whole (sizeof < PIPE_BUF, so atomically): whole events come back. */
 	ssize_t rd;
 	do {
-		rd = read(fd, events, (size_t)num_events * sizeof(*events));
+		rd = read(fd, events, (size_t)max * sizeof(*events));
 	} while (rd < 0 && errno == EINTR);
 	if (rd < 0)
 		return -1;
@@ -815,37 +262,86 @@ int gpiod_line_event_read_fd_multiple(int fd, struct gpiod_line_event *events,
 	return (int)((size_t)rd / sizeof(*events));
 }
 
-int gpiod_line_event_read_fd(int fd, struct gpiod_line_event *event)
+/* ---------------------------------------------------------------- events and debounce */
+
+static bool wants_edge(int request_type, int rising)
 {
-	FORWARD(int, (int, struct gpiod_line_event *), gpiod_line_event_read_fd, fd, event);
-	return gpiod_line_event_read_fd_multiple(fd, event, 1) == 1 ? 0 : -1;
+	return request_type == GPIOD_MOCK_REQUEST_EVENT_BOTH_EDGES ||
+	       (rising && request_type == GPIOD_MOCK_REQUEST_EVENT_RISING_EDGE) ||
+	       (!rising && request_type == GPIOD_MOCK_REQUEST_EVENT_FALLING_EDGE);
 }
 
-int gpiod_line_event_read_multiple(struct gpiod_line *line, struct gpiod_line_event *events,
-				   unsigned int num_events)
+static void queue_event_locked(struct mock_line *ml, unsigned int offset, int rising,
+			       uint64_t timestamp_ns)
 {
-	FORWARD(int, (struct gpiod_line *, struct gpiod_line_event *, unsigned int),
-		gpiod_line_event_read_multiple, line, events, num_events);
-	int fd = gpiod_line_event_get_fd(line);
-	if (fd < 0)
-		return -1;
-	int n = gpiod_line_event_read_fd_multiple(fd, events, num_events);
-	if (n < 0 && device_gone(line))
-		errno = ENODEV;
-	return n;
+	ml->reported_logical = rising;
+	if (!wants_edge(ml->request_type, rising))
+		return;
+	struct mock_event event = {
+		.timestamp_ns = timestamp_ns, .rising = rising, .offset = offset,
+		.line_seqno = ml->seqno + 1,
+	};
+	if (write(ml->event_pipe[1], &event, sizeof(event)) == (ssize_t)sizeof(event)) {
+		ml->seqno++;
+		ml->last_timestamp = timestamp_ns;
+		ml->has_timestamp = true;
+	}
 }
 
-int gpiod_line_event_read(struct gpiod_line *line, struct gpiod_line_event *event)
+/* One thread settles debounced lines, like the kernel's debounce work. */
+static pthread_once_t debounce_once = PTHREAD_ONCE_INIT;
+static pthread_cond_t debounce_cond;
+
+static void *debounce_thread(void *unused)
 {
-	FORWARD(int, (struct gpiod_line *, struct gpiod_line_event *), gpiod_line_event_read,
-		line, event);
-	return gpiod_line_event_read_multiple(line, event, 1) == 1 ? 0 : -1;
+	(void)unused;
+	pthread_mutex_lock(&mock_lock);
+	for (;;) {
+		uint64_t now = mock_monotonic_now_ns();
+		uint64_t next = 0;
+		for (struct mock_device *dev = mock_devices; dev != NULL; dev = dev->next) {
+			for (unsigned int i = 0; i < dev->num_lines; i++) {
+				struct mock_line *ml = &dev->lines[i];
+				if (!ml->debounce_pending)
+					continue;
+				if (ml->holder != HOLDER_BINDING || dev->gone || ml->event_pipe[1] < 0) {
+					ml->debounce_pending = false;
+					continue;
+				}
+				if (ml->debounce_due_ns <= now) {
+					ml->debounce_pending = false;
+					int logical = mock_physical_input(ml) ^ mock_active_low(ml);
+					if (logical != ml->reported_logical)
+						queue_event_locked(ml, i, logical, now);
+				} else if (next == 0 || ml->debounce_due_ns < next) {
+					next = ml->debounce_due_ns;
+				}
+			}
+		}
+		if (next == 0) {
+			pthread_cond_wait(&debounce_cond, &mock_lock);
+		} else {
+			struct timespec until = { .tv_sec = (time_t)(next / 1000000000u),
+						  .tv_nsec = (long)(next % 1000000000u) };
+			pthread_cond_timedwait(&debounce_cond, &mock_lock, &until);
+		}
+	}
+	return NULL;
 }
 
-const char *gpiod_version_string(void)
+static void debounce_init(void)
 {
-	FORWARD_NOARGS(const char *, gpiod_version_string);
-	return "1.6.3-ironbridge-mock";
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&debounce_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_t thread;
+	pthread_attr_t thread_attr;
+	pthread_attr_init(&thread_attr);
+	pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
+	pthread_create(&thread, &thread_attr, debounce_thread, NULL);
+	pthread_attr_destroy(&thread_attr);
 }
 
 /* ---------------------------------------------------------------- test control */
@@ -859,7 +355,7 @@ static struct mock_line *control_line(const char *chip, unsigned int offset,
 		return NULL;
 	}
 	pthread_mutex_lock(&mock_lock);
-	struct mock_device *dev = find_device(chip);
+	struct mock_device *dev = mock_find_device_locked(chip);
 	if (dev == NULL || offset >= dev->num_lines) {
 		pthread_mutex_unlock(&mock_lock);
 		errno = dev == NULL ? ENOENT : EINVAL;
@@ -889,8 +385,8 @@ int gpiod_mock_chip_create(const char *name, const char *label, unsigned int num
 		errno = ENOMEM;
 		return -1;
 	}
-	copy_name(dev->name, name);
-	copy_name(dev->label, label);
+	mock_copy_name(dev->name, name);
+	mock_copy_name(dev->label, label);
 	dev->num_lines = num_lines;
 	dev->lines = lines;
 	dev->registered = true;
@@ -909,7 +405,7 @@ int gpiod_mock_chip_create(const char *name, const char *label, unsigned int num
 		}
 	}
 	pthread_mutex_lock(&mock_lock);
-	if (find_device(name) != NULL) {
+	if (mock_find_device_locked(name) != NULL) {
 		pthread_mutex_unlock(&mock_lock);
 		free(lines);
 		free(dev);
@@ -918,6 +414,7 @@ int gpiod_mock_chip_create(const char *name, const char *label, unsigned int num
 	}
 	dev->next = mock_devices;
 	mock_devices = dev;
+	device_file(name, true);
 	pthread_mutex_unlock(&mock_lock);
 	return 0;
 }
@@ -927,7 +424,7 @@ static void disappear_locked(struct mock_device *dev)
 	dev->gone = true;
 	/* Closing the write ends wakes every waiter with POLLHUP. */
 	for (unsigned int i = 0; i < dev->num_lines; i++)
-		close_fd(&dev->lines[i].event_pipe[1]);
+		mock_close_fd(&dev->lines[i].event_pipe[1]);
 }
 
 int gpiod_mock_chip_remove(const char *name)
@@ -937,16 +434,17 @@ int gpiod_mock_chip_remove(const char *name)
 		return -1;
 	}
 	pthread_mutex_lock(&mock_lock);
-	struct mock_device *dev = find_device(name);
+	struct mock_device *dev = mock_find_device_locked(name);
 	if (dev == NULL) {
 		pthread_mutex_unlock(&mock_lock);
 		errno = ENOENT;
 		return -1;
 	}
 	disappear_locked(dev);
-	unlink_device(dev);
+	unlink_device_locked(dev);
 	dev->registered = false;
-	free_device_if_unused(dev);
+	device_file(name, false);
+	mock_free_device_if_unused_locked(dev);
 	pthread_mutex_unlock(&mock_lock);
 	return 0;
 }
@@ -958,7 +456,7 @@ int gpiod_mock_chip_disappear(const char *name)
 		return -1;
 	}
 	pthread_mutex_lock(&mock_lock);
-	struct mock_device *dev = find_device(name);
+	struct mock_device *dev = mock_find_device_locked(name);
 	if (dev != NULL)
 		disappear_locked(dev);
 	pthread_mutex_unlock(&mock_lock);
@@ -976,7 +474,7 @@ int gpiod_mock_chip_open_handles(const char *name)
 		return -1;
 	}
 	pthread_mutex_lock(&mock_lock);
-	struct mock_device *dev = find_device(name);
+	struct mock_device *dev = mock_find_device_locked(name);
 	int handles = dev ? dev->handles : -1;
 	pthread_mutex_unlock(&mock_lock);
 	if (dev == NULL)
@@ -991,29 +489,20 @@ int gpiod_mock_set_input_level_at(const char *chip, unsigned int offset, int lev
 	struct mock_line *ml = control_line(chip, offset, &dev);
 	if (ml == NULL)
 		return -1;
-	int before = physical_input(ml) ^ active_low(ml);
+	int before = mock_physical_input(ml) ^ mock_active_low(ml);
 	ml->input_level = level != 0;
-	int after = physical_input(ml) ^ active_low(ml);
-	bool events = ml->holder == HOLDER_BINDING && is_event_request(ml->request_type) &&
+	int after = mock_physical_input(ml) ^ mock_active_low(ml);
+	bool events = ml->holder == HOLDER_BINDING && mock_is_event_request(ml->request_type) &&
 		      !dev->gone && ml->event_pipe[1] >= 0;
 	if (events && before != after) {
-		int type = after ? GPIOD_LINE_EVENT_RISING_EDGE : GPIOD_LINE_EVENT_FALLING_EDGE;
-		bool wanted = ml->request_type == GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES ||
-			      (type == GPIOD_LINE_EVENT_RISING_EDGE &&
-			       ml->request_type == GPIOD_LINE_REQUEST_EVENT_RISING_EDGE) ||
-			      (type == GPIOD_LINE_EVENT_FALLING_EDGE &&
-			       ml->request_type == GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE);
-		if (wanted) {
-			struct gpiod_line_event event;
-			memset(&event, 0, sizeof(event));
-			event.ts.tv_sec = (time_t)(timestamp_ns / 1000000000u);
-			event.ts.tv_nsec = (long)(timestamp_ns % 1000000000u);
-			event.event_type = type;
-			if (write(ml->event_pipe[1], &event, sizeof(event)) == (ssize_t)sizeof(event)) {
-				ml->last_timestamp = timestamp_ns;
-				ml->has_timestamp = true;
-				ml->event_count++;
-			}
+		ml->edge_count++;
+		if (ml->debounce_us > 0) {
+			pthread_once(&debounce_once, debounce_init);
+			ml->debounce_pending = true;
+			ml->debounce_due_ns = mock_monotonic_now_ns() + (uint64_t)ml->debounce_us * 1000u;
+			pthread_cond_signal(&debounce_cond);
+		} else {
+			queue_event_locked(ml, offset, after, timestamp_ns);
 		}
 	}
 	pthread_mutex_unlock(&mock_lock);
@@ -1022,7 +511,7 @@ int gpiod_mock_set_input_level_at(const char *chip, unsigned int offset, int lev
 
 int gpiod_mock_set_input_level(const char *chip, unsigned int offset, int level)
 {
-	return gpiod_mock_set_input_level_at(chip, offset, level, monotonic_now_ns());
+	return gpiod_mock_set_input_level_at(chip, offset, level, mock_monotonic_now_ns());
 }
 
 int gpiod_mock_last_event_timestamp(const char *chip, unsigned int offset,
@@ -1047,7 +536,7 @@ int gpiod_mock_event_count(const char *chip, unsigned int offset)
 	struct mock_line *ml = control_line(chip, offset, NULL);
 	if (ml == NULL)
 		return -1;
-	int count = ml->event_count;
+	int count = ml->edge_count;
 	pthread_mutex_unlock(&mock_lock);
 	return count;
 }
@@ -1058,7 +547,7 @@ int gpiod_mock_get_output_level(const char *chip, unsigned int offset)
 	if (ml == NULL)
 		return -1;
 	bool output = ml->holder == HOLDER_BINDING &&
-		      ml->request_type == GPIOD_LINE_REQUEST_DIRECTION_OUTPUT;
+		      ml->request_type == GPIOD_MOCK_REQUEST_DIRECTION_OUTPUT;
 	int level = ml->output_level;
 	pthread_mutex_unlock(&mock_lock);
 	if (!output) {
@@ -1110,6 +599,26 @@ int gpiod_mock_line_flags(const char *chip, unsigned int offset)
 	return flags;
 }
 
+long gpiod_mock_line_debounce_us(const char *chip, unsigned int offset)
+{
+	struct mock_line *ml = control_line(chip, offset, NULL);
+	if (ml == NULL)
+		return -1;
+	long period = ml->holder == HOLDER_BINDING ? (long)ml->debounce_us : 0;
+	pthread_mutex_unlock(&mock_lock);
+	return period;
+}
+
+int gpiod_mock_line_event_clock(const char *chip, unsigned int offset)
+{
+	struct mock_line *ml = control_line(chip, offset, NULL);
+	if (ml == NULL)
+		return -1;
+	int clock = ml->holder == HOLDER_BINDING ? ml->event_clock : GPIOD_MOCK_CLOCK_DEFAULT;
+	pthread_mutex_unlock(&mock_lock);
+	return clock;
+}
+
 int gpiod_mock_set_line_busy(const char *chip, unsigned int offset, const char *consumer)
 {
 	struct mock_line *ml = control_line(chip, offset, NULL);
@@ -1120,7 +629,7 @@ int gpiod_mock_set_line_busy(const char *chip, unsigned int offset, const char *
 		err = EBUSY;
 	} else if (consumer != NULL) {
 		ml->holder = HOLDER_OTHER;
-		copy_name(ml->consumer, consumer);
+		mock_copy_name(ml->consumer, consumer);
 		ml->request_type = GPIOD_MOCK_REQUEST_NONE;
 		ml->flags = 0;
 	} else {

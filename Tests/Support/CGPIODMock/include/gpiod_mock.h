@@ -1,20 +1,27 @@
 /*
- * gpiod_mock.h - test control of a mocked libgpiod (v1 API, 1.6) over in-memory chips.
+ * gpiod_mock.h - test control of a mocked libgpiod over in-memory chips.
  *
- * The CGPIODMock target defines the gpiod_* functions that IronbridgeGPIO calls. It is
+ * The CGPIODMock target defines the gpiod_* functions that IronbridgeGPIO calls: the v1
+ * API (1.6, gpiod_mock_v1.c) or the v2 API (2.x, gpiod_mock_v2.c), whichever the build
+ * chose from pkg-config (Package.swift defines IRONBRIDGE_LIBGPIOD_V2 for 2.x). It is
  * linked only into test executables, where those definitions take precedence over the
- * shared libgpiod: the binding's real code runs against the chips created here.
+ * shared libgpiod: the binding's real code runs against the chips created here. The
+ * control functions below are the same for both APIs, so one set of tests drives both.
  *
  * Model
  *   - A mock chip is a device registered under a name ("gpiochip100"), reachable as
- *     /dev/<name>, by label, or by number (the digits ending its name). Each
+ *     /dev/<name> or <gpiod_mock_device_directory()>/<name>, by label, or by number (the
+ *     digits ending its name). The device directory holds one empty file per chip, so a
+ *     v2 binding that lists a directory for chips (v2 has no chip iterator) finds them. Each
  *     gpiod_chip_open* returns a new handle, like the real library; a line requested
  *     through one handle is busy (EBUSY) for every other handle, like the kernel.
  *   - Input levels are PHYSICAL levels; the binding sees them inverted when it
  *     requested the line active-low. A line nobody drove floats: it reads 1 with
  *     pull-up bias, else 0.
  *   - Setting an input's level queues a rising/falling edge event (LOGICAL edge, as the
- *     kernel's v1 uAPI reports it) if that edge was requested. Events travel through a
+ *     kernel reports it) if that edge was requested. With a kernel debounce period (v2),
+ *     the event is held until the level has been stable for the period and then only sent
+ *     if the logical level differs from the last one reported, stamped when it settled. Events travel through a
  *     real pipe, so poll() on gpiod_line_event_get_fd() and gpiod_line_event_wait()
  *     work. The event timestamp is CLOCK_MONOTONIC now, or the one the test gives.
  *   - A chip can be made to disappear: opening it fails with ENOENT, and every call on
@@ -25,7 +32,7 @@
  *   When the environment variable IRONBRIDGE_GPIO_TEST_CHIP is set (to a real chip's
  *   name, path or label, e.g. "gpiochip0" on a Raspberry Pi, or a gpio-sim chip), every
  *   gpiod_* function forwards to the real libgpiod (dlsym(RTLD_NEXT), falling back to
- *   dlopen("libgpiod.so.2")). The control functions below then fail with ENOTSUP, and
+ *   dlopen("libgpiod.so.2") for v1, "libgpiod.so.3" for v2). The control functions below then fail with ENOTSUP, and
  *   tests that need them skip themselves (gpiod_mock_is_forwarding() returns 1).
  *   Jumper convention for the tests: wire the line at offset IRONBRIDGE_GPIO_TEST_OUT
  *   (default 17) to the line at offset IRONBRIDGE_GPIO_TEST_IN (default 27); the tests
@@ -45,7 +52,8 @@
 extern "C" {
 #endif
 
-/* Request types, equal to libgpiod's GPIOD_LINE_REQUEST_* values. */
+/* Request types, equal to v1 libgpiod's GPIOD_LINE_REQUEST_* values (the v2 face maps its
+ * line settings onto the same values). */
 enum {
 	GPIOD_MOCK_REQUEST_NONE = 0,
 	GPIOD_MOCK_REQUEST_DIRECTION_AS_IS = 1,
@@ -56,7 +64,7 @@ enum {
 	GPIOD_MOCK_REQUEST_EVENT_BOTH_EDGES = 6,
 };
 
-/* Request flags, equal to libgpiod's GPIOD_LINE_REQUEST_FLAG_* values. */
+/* Request flags, equal to v1 libgpiod's GPIOD_LINE_REQUEST_FLAG_* values (v2: mapped). */
 enum {
 	GPIOD_MOCK_FLAG_OPEN_DRAIN = 1 << 0,
 	GPIOD_MOCK_FLAG_OPEN_SOURCE = 1 << 1,
@@ -65,6 +73,19 @@ enum {
 	GPIOD_MOCK_FLAG_BIAS_PULL_DOWN = 1 << 4,
 	GPIOD_MOCK_FLAG_BIAS_PULL_UP = 1 << 5,
 };
+
+/* Event clocks, as requested through the v2 API (v1 always uses the kernel's default). */
+enum {
+	GPIOD_MOCK_CLOCK_DEFAULT = 0,
+	GPIOD_MOCK_CLOCK_MONOTONIC = 1,
+	GPIOD_MOCK_CLOCK_REALTIME = 2,
+};
+
+/* The libgpiod API the mock offers: 1 or 2. */
+int gpiod_mock_api_version(void);
+
+/* The folder holding one empty file per registered mock chip (created on first use). */
+const char *gpiod_mock_device_directory(void);
 
 /* 1 when IRONBRIDGE_GPIO_TEST_CHIP is set and gpiod_* calls go to the real libgpiod. */
 int gpiod_mock_is_forwarding(void);
@@ -101,7 +122,8 @@ int gpiod_mock_set_input_level_at(const char *chip, unsigned int offset, int lev
 int gpiod_mock_last_event_timestamp(const char *chip, unsigned int offset,
 				    uint64_t *timestamp_ns);
 
-/* Number of edge events queued on the line since it was requested. */
+/* Number of edges seen on the line since it was requested with edge detection (before
+ * any debounce; whether or not the requester asked for that edge's direction). */
 int gpiod_mock_event_count(const char *chip, unsigned int offset);
 
 /* Physical level driven on a line requested as output; -1/EPERM if it is not one. */
@@ -118,6 +140,12 @@ int gpiod_mock_line_request_type(const char *chip, unsigned int offset);
 
 /* The GPIOD_MOCK_FLAG_* flags of the current request. */
 int gpiod_mock_line_flags(const char *chip, unsigned int offset);
+
+/* The kernel debounce period (microseconds) of the current request; 0 if none. */
+long gpiod_mock_line_debounce_us(const char *chip, unsigned int offset);
+
+/* The GPIOD_MOCK_CLOCK_* event clock of the current request. */
+int gpiod_mock_line_event_clock(const char *chip, unsigned int offset);
 
 /*
  * Makes the line held by another consumer (requests then fail with EBUSY); a NULL

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The pipes of the simulator: event doorbells and the toggler's wake-up.
+/// Pipes: the simulator's event doorbells and wake-ups, and `GPIOWakeSignal`.
 enum Pipe {
     /// A pipe with both ends non-blocking and close-on-exec; nil with errno set on failure.
     static func make() -> (read: Int32, write: Int32)? {
