@@ -4,15 +4,18 @@ import IronbridgeGPIO
 import Logging
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One chip and the configured lines on it (of one or more devices), served by one dedicated
-/// thread: it opens the chip, requests the lines, waits for edge events with poll() over the
-/// lines' event fds (100 ms at most per wait, so a stop is seen promptly), debounces, reports
-/// periodically, notices a chip that went away and opens it again every `retryPeriodMs`.
-/// On stop it drives outputs to their safe state and releases every line.
+/// thread: it opens the chip, requests the lines, waits for their edge events through the GPIO
+/// wrapper (`GPIOEdgeWait`, 100 ms at most per wait, cut short by `wake`), debounces (in the
+/// kernel where the backend can, else in software), counts pulses, returns momentary outputs,
+/// reports periodically, notices a chip that went away and opens it again every
+/// `retryPeriodMs`. On stop it returns momentary outputs, drives outputs to their safe state
+/// and releases every line.
+///
+/// Index space, from a device's line to the chip: a device's `lines[position]` is this
+/// worker's `slots[DeviceEntry.slots[position]]`; a slot's chip offset is its `pin`, or the
+/// offset found for its `lineName` once the chip is open (`offset(of:)`); edge events carry
+/// chip offsets and are mapped back to slots with `slot(forOffset:)`.
 ///
 /// RPC handlers use `line(for:)` from any task; the line objects are thread-safe, and only
 /// this worker's thread releases them.
@@ -25,7 +28,7 @@ final class GPIOChipWorker: Sendable {
         var reportPeriodMs: Int
     }
 
-    /// What RPC handlers see of the hardware.
+    /// What RPC handlers and the thread share.
     private struct Shared {
         var chip: (any GPIOChipProtocol)?
         var chipName: String?
@@ -33,8 +36,16 @@ final class GPIOChipWorker: Sendable {
         var offsets: [UInt32?]
         /// Why a line is not held (busy, not found, chip missing).
         var problems: [String?]
+        /// Outputs waiting for their shared attribute (`restore`): not requested yet.
+        var awaitingRestore: Set<Int>
+        /// The restored level of an output, used as its initial value when it is requested.
+        var restoredLevels: [Int: Bool] = [:]
+        /// Momentary outputs: the level to return to, and when (monotonic ns).
+        var pendingReturns: [Int: (level: Bool, due: UInt64)] = [:]
         /// Set by an RPC whose call failed with the chip unavailable: the thread checks at once.
         var suspect = false
+        /// Lines to request at once (a restore was resolved).
+        var retryNow = false
         var finished = false
         var finishWaiter: CheckedContinuation<Void, Never>?
     }
@@ -48,13 +59,17 @@ final class GPIOChipWorker: Sendable {
     private let logger: Logger
     private let shared: Mutex<Shared>
     private let stopRequested = Atomic<Bool>(false)
+    private let counts: PulseCountFile
+    /// Cuts the thread's wait short: stop, a momentary output, a resolved restore.
+    private let wake: GPIOWakeSignal?
 
-    /// Longest single wait, so that a stop takes effect within it.
+    /// Longest single wait, so that a stop takes effect within it even without `wake`.
     static let tickNanoseconds: UInt64 = 100_000_000
     /// How often an open chip is checked when no event fd would tell us it went away.
     static let healthCheckNanoseconds: UInt64 = 1_000_000_000
 
-    init(chip: String, backend: any GPIOBackend, slots: [Slot], retryPeriodMs: Int, queue: GPIOEventQueue, logger: Logger) {
+    init(chip: String, backend: any GPIOBackend, slots: [Slot], retryPeriodMs: Int, queue: GPIOEventQueue,
+         counts: PulseCountFile, logger: Logger) {
         self.chipText = chip
         self.backend = backend
         self.slots = slots
@@ -63,19 +78,25 @@ final class GPIOChipWorker: Sendable {
         self.deviceNames = names
         self.retryNanoseconds = UInt64(retryPeriodMs) * 1_000_000
         self.queue = queue
+        self.counts = counts
         self.logger = logger
+        self.wake = try? GPIOWakeSignal()
         self.shared = Mutex(Shared(
             handles: Array(repeating: nil, count: slots.count),
             offsets: slots.map(\.line.pin),
-            problems: Array(repeating: "the chip \(chip) has not been opened yet", count: slots.count)))
+            problems: Array(repeating: "the chip \(chip) has not been opened yet", count: slots.count),
+            awaitingRestore: Set(slots.indices.filter { slots[$0].line.restore })))
     }
 
-    // MARK: - Use from RPC handlers
+    // MARK: - Use from RPC handlers and the connector
 
     /// The held line of a slot, or why there is none.
     func line(for slot: Int) -> Result<any GPIOLineProtocol, LineUnavailable> {
         shared.withLock { shared in
             if let handle = shared.handles[slot] { return .success(handle) }
+            if shared.awaitingRestore.contains(slot) {
+                return .failure(LineUnavailable(reason: "the line waits for its shared attribute '\(slots[slot].line.key)' (restore)"))
+            }
             return .failure(LineUnavailable(reason: shared.problems[slot] ?? "the line is not available"))
         }
     }
@@ -93,15 +114,44 @@ final class GPIOChipWorker: Sendable {
         if error.isChipUnavailable { shared.withLock { $0.suspect = true } }
     }
 
+    /// Returns the output to `level` after `milliseconds`, replacing a return pending for it.
+    func scheduleReturn(slot: Int, to level: Bool, afterMs milliseconds: Int) {
+        let due = EdgeTimestamp.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        shared.withLock { $0.pendingReturns[slot] = (level, due) }
+        wake?.signal()
+    }
+
+    /// Cancels a pending return; the level it would have returned to, if one was pending.
+    @discardableResult
+    func cancelReturn(slot: Int) -> Bool? {
+        shared.withLock { $0.pendingReturns.removeValue(forKey: slot)?.level }
+    }
+
+    /// The level a pending return will restore, if one is pending.
+    func pendingReturnLevel(slot: Int) -> Bool? { shared.withLock { $0.pendingReturns[slot]?.level } }
+
+    /// The shared attribute of a `restore` output arrived (or did not: nil): request the line.
+    func resolveRestore(slot: Int, level: Bool?) {
+        shared.withLock { shared in
+            guard shared.awaitingRestore.remove(slot) != nil else { return }
+            if let level { shared.restoredLevels[slot] = level }
+            shared.retryNow = true
+        }
+        wake?.signal()
+    }
+
     /// The events that report a line's level (telemetry and/or attributes, as configured).
     func reportEvents(slot index: Int, level: Bool, timestamp: Int64?) -> [GPIOConnectorEvent] {
+        report(slot: index, values: [DataPoint(slots[index].line.key, .int(level ? 1 : 0))], timestamp: timestamp)
+    }
+
+    private func report(slot index: Int, values: [DataPoint], timestamp: Int64?) -> [GPIOConnectorEvent] {
         let slot = slots[index]
-        let point = DataPoint(slot.line.key, .int(level ? 1 : 0))
         var events: [GPIOConnectorEvent] = []
         if slot.line.reportAs.telemetry {
-            events.append(.telemetry(TelemetryRecord(device: slot.device, timestamp: timestamp, values: [point])))
+            events.append(.telemetry(TelemetryRecord(device: slot.device, timestamp: timestamp, values: values)))
         }
-        if slot.line.reportAs.attributes { events.append(.attributes(device: slot.device, values: [point])) }
+        if slot.line.reportAs.attributes { events.append(.attributes(device: slot.device, values: values)) }
         return events
     }
 
@@ -116,7 +166,10 @@ final class GPIOChipWorker: Sendable {
         thread.start()
     }
 
-    func stop() { stopRequested.store(true, ordering: .releasing) }
+    func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        wake?.signal()
+    }
 
     /// Returns once the thread has released everything (within a tick after `stop()`).
     func waitUntilFinished() async {
@@ -132,29 +185,40 @@ final class GPIOChipWorker: Sendable {
 
     private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
 
+    /// Software debounce period of a slot: 0 where the kernel debounces (libgpiod 2.x).
+    private func softwareDebounceMs(_ slot: Slot) -> Int {
+        guard case .input(_, let debounceMs, _) = slot.line.direction, slot.line.pulseCounter == nil else { return 0 }
+        return backend.supportsKernelDebounce ? 0 : debounceMs
+    }
+
     /// State owned by the thread alone.
     private struct Local {
         var debouncers: [Debouncer]
+        var counters: [Int: PulseCounter]
         var nextReport: [UInt64?]
         var nextOpen: UInt64 = 0
         var nextLineRetry: UInt64 = 0
         var nextHealthCheck: UInt64 = 0
         var lastLoggedProblem: [String?]
         var lastChipProblem: String?
-        var simulationStarted: [Bool]
     }
 
     private func loop() {
+        var counters: [Int: PulseCounter] = [:]
+        for (index, slot) in slots.enumerated() {
+            guard let counting = slot.line.pulseCounter else { continue }
+            counters[index] = PulseCounter(
+                minimumWidthMs: counting.minPulseWidthMs, reportPeriodMs: counting.reportPeriodMs,
+                count: counts.count(device: slot.device, key: slot.line.key))
+        }
         var local = Local(
             debouncers: slots.map { slot in
-                if case .input(let edge, let debounceMs, _) = slot.line.direction {
-                    return Debouncer(periodMs: debounceMs, tracksLevel: edge == .both)
-                }
-                return Debouncer(periodMs: 0, tracksLevel: false)
+                let edge = if case .input(let edge, _, _) = slot.line.direction { edge } else { GPIOEdgeDetection.none }
+                return Debouncer(periodMs: softwareDebounceMs(slot), tracksLevel: edge == .both)
             },
+            counters: counters,
             nextReport: Array(repeating: nil, count: slots.count),
-            lastLoggedProblem: Array(repeating: nil, count: slots.count),
-            simulationStarted: Array(repeating: false, count: slots.count))
+            lastLoggedProblem: Array(repeating: nil, count: slots.count))
         while !stopping {
             let now = EdgeTimestamp.monotonicNanoseconds()
             guard let chip = shared.withLock({ $0.chip }) else {
@@ -162,7 +226,7 @@ final class GPIOChipWorker: Sendable {
                     open(&local)
                     local.nextOpen = EdgeTimestamp.monotonicNanoseconds() + retryNanoseconds
                 } else {
-                    sleep(nanoseconds: min(Self.tickNanoseconds, local.nextOpen - now))
+                    idle(nanoseconds: min(Self.tickNanoseconds, local.nextOpen - now))
                 }
                 continue
             }
@@ -172,63 +236,65 @@ final class GPIOChipWorker: Sendable {
                 chipLost(error, &local)
             }
         }
+        saveCounts(&local)
     }
 
     /// One round with the chip open: retry failed lines, wait for events, settle, report, check.
     private func serve(_ chip: any GPIOChipProtocol, _ local: inout Local, now: UInt64) throws(GPIOError) {
-        if now >= local.nextLineRetry {
-            local.nextLineRetry = now + retryNanoseconds
+        let retryNow = shared.withLock { shared in
+            defer { shared.retryNow = false }
+            return shared.retryNow
+        }
+        if now >= local.nextLineRetry || retryNow {
+            if now >= local.nextLineRetry { local.nextLineRetry = now + retryNanoseconds }
             let missing = shared.withLock { shared in slots.indices.filter { shared.handles[$0] == nil } }
             var events: [GPIOConnectorEvent] = []
             for index in missing {
                 if try request(index, on: chip, &local), let level = try readLevel(index) {
-                    local.debouncers[index].observe(level: level)
-                    events += reportEvents(slot: index, level: level, timestamp: EdgeTimestamp.nowMilliseconds())
+                    events += observe(index, level: level, &local, timestamp: EdgeTimestamp.nowMilliseconds())
                 }
             }
             queue.push(events)
         }
 
-        // Wait for edges, at most until the next settle, report or tick.
-        let watched: [(slot: Int, fd: Int32)] = shared.withLock { shared in
-            slots.indices.compactMap { index in shared.handles[index]?.eventFileDescriptor.map { (index, $0) } }
-        }
+        // Wait for edges, at most until the next settle, report, return or tick.
         var deadline = now + Self.tickNanoseconds
         for debouncer in local.debouncers { if let settle = debouncer.deadline { deadline = min(deadline, settle) } }
         for next in local.nextReport { if let next { deadline = min(deadline, next) } }
-        let waitNanoseconds = deadline > now ? deadline - now : 0
-        var fds = watched.map { pollfd(fd: $0.fd, events: Int16(POLLIN | POLLPRI), revents: 0) }
-        let ready = poll(&fds, nfds_t(fds.count), Int32((waitNanoseconds + 999_999) / 1_000_000))
-        if ready < 0 && errno != EINTR {
-            throw GPIOError(errno: errno, operation: "waiting for edge events on", chip: chipText)
+        let (lines, returns) = shared.withLock { shared in
+            (shared.handles.compactMap { $0 }, shared.pendingReturns.values.map(\.due))
         }
+        for due in returns { deadline = min(deadline, due) }
+        let waitNanoseconds = deadline > now ? deadline - now : 0
+        let outcome = try GPIOEdgeWait.wait(on: lines, wake: wake, timeout: .nanoseconds(Int64(waitNanoseconds)))
 
         var events: [GPIOConnectorEvent] = []
         let readAt = EdgeTimestamp.monotonicNanoseconds()
-        if ready > 0 {
-            for (position, entry) in watched.enumerated() where fds[position].revents != 0 {
-                guard let handle = shared.withLock({ $0.handles[entry.slot] }) else { continue }
-                for event in try handle.readEdgeEvents(maxCount: 64) {
-                    let level = event.type == .rising
-                    if let report = local.debouncers[entry.slot].edge(level: level, eventTimestamp: event.timestampNanoseconds, now: readAt) {
-                        events += reportEvents(slot: entry.slot, level: report.level,
-                                               timestamp: EdgeTimestamp.unixMilliseconds(fromEventNanoseconds: report.eventTimestamp))
-                    }
-                }
+        let slotByOffset = self.slotByOffset()
+        for event in outcome.events {
+            guard let index = slotByOffset[event.offset] else { continue }
+            let level = event.type == .rising
+            if local.counters[index] != nil {
+                local.counters[index]!.edge(rising: level, timestamp: event.timestampNanoseconds)
+            } else if let report = local.debouncers[index].edge(level: level, eventTimestamp: event.timestampNanoseconds, now: readAt) {
+                events += reportEvents(slot: index, level: report.level,
+                                       timestamp: EdgeTimestamp.unixMilliseconds(fromEventNanoseconds: report.eventTimestamp))
             }
         }
         let after = EdgeTimestamp.monotonicNanoseconds()
+        events += applyDueReturns(now: after)
         for index in slots.indices {
             if let report = local.debouncers[index].settle(now: after) {
                 events += reportEvents(slot: index, level: report.level,
                                        timestamp: EdgeTimestamp.unixMilliseconds(fromEventNanoseconds: report.eventTimestamp))
             }
             if let due = local.nextReport[index], after >= due {
-                local.nextReport[index] = due + UInt64(slots[index].reportPeriodMs) * 1_000_000
-                if local.nextReport[index]! <= after { local.nextReport[index] = after + UInt64(slots[index].reportPeriodMs) * 1_000_000 }
-                if let level = try readLevel(index) {
-                    local.debouncers[index].observe(level: level)
-                    events += reportEvents(slot: index, level: level, timestamp: EdgeTimestamp.nowMilliseconds())
+                let period = reportPeriod(index)
+                local.nextReport[index] = due + period <= after ? after + period : due + period
+                if local.counters[index] != nil {
+                    events += counterReport(index, &local, now: after)
+                } else if let level = try readLevel(index) {
+                    events += observe(index, level: level, &local, timestamp: EdgeTimestamp.nowMilliseconds())
                 }
             }
         }
@@ -242,6 +308,75 @@ final class GPIOChipWorker: Sendable {
             local.nextHealthCheck = after + Self.healthCheckNanoseconds
             let probe = shared.withLock { $0.offsets.compactMap { $0 }.first } ?? 0
             _ = try chip.lineInfo(offset: probe)
+        }
+    }
+
+    private func slotByOffset() -> [UInt32: Int] {
+        shared.withLock { shared in
+            var map: [UInt32: Int] = [:]
+            for (index, offset) in shared.offsets.enumerated() { if let offset { map[offset] = index } }
+            return map
+        }
+    }
+
+    /// A slot's report period (ns): the pulse counter's, else the device's `reportPeriodMs`.
+    private func reportPeriod(_ index: Int) -> UInt64 {
+        UInt64(slots[index].line.pulseCounter?.reportPeriodMs ?? slots[index].reportPeriodMs) * 1_000_000
+    }
+
+    /// A level read directly (start, reopen, periodic report): the debouncer's reference, or
+    /// the pulse counter's starting point; the level (or count) is reported.
+    private func observe(_ index: Int, level: Bool, _ local: inout Local, timestamp: Int64) -> [GPIOConnectorEvent] {
+        if local.counters[index] != nil {
+            local.counters[index]!.levelObserved(level)
+            return counterReport(index, &local, now: EdgeTimestamp.monotonicNanoseconds())
+        }
+        local.debouncers[index].observe(level: level)
+        return reportEvents(slot: index, level: level, timestamp: timestamp)
+    }
+
+    /// Count and rate of a pulse counter; the count is saved.
+    private func counterReport(_ index: Int, _ local: inout Local, now: UInt64) -> [GPIOConnectorEvent] {
+        guard let counting = slots[index].line.pulseCounter, local.counters[index] != nil else { return [] }
+        let (count, rate) = local.counters[index]!.report(now: now)
+        var values = [DataPoint(slots[index].line.key, .int(Int64(clamping: count)))]
+        if let rate { values.append(DataPoint(counting.rateKey, .double(rate))) }
+        counts.set(count, device: slots[index].device, key: slots[index].line.key)
+        saveCounts(&local)
+        return report(slot: index, values: values, timestamp: EdgeTimestamp.nowMilliseconds())
+    }
+
+    private func saveCounts(_ local: inout Local) {
+        for (index, counter) in local.counters {
+            counts.set(counter.count, device: slots[index].device, key: slots[index].line.key)
+        }
+        do {
+            try counts.save()
+        } catch {
+            logger.error("GPIO chip \(chipText): \(error)")
+            queue.push(.error)
+        }
+    }
+
+    /// Momentary outputs whose time is up go back to their level.
+    private func applyDueReturns(now: UInt64) -> [GPIOConnectorEvent] {
+        let due: [(slot: Int, level: Bool, handle: (any GPIOLineProtocol)?)] = shared.withLock { shared in
+            let ready = shared.pendingReturns.filter { $0.value.due <= now }
+            for slot in ready.keys { shared.pendingReturns[slot] = nil }
+            return ready.map { ($0.key, $0.value.level, shared.handles[$0.key]) }
+        }
+        return due.flatMap { entry in returnOutput(entry.slot, to: entry.level, entry.handle) }
+    }
+
+    private func returnOutput(_ index: Int, to level: Bool, _ handle: (any GPIOLineProtocol)?) -> [GPIOConnectorEvent] {
+        guard let handle else { return [] }
+        do {
+            try handle.setValue(level)
+            return reportEvents(slot: index, level: try handle.value(), timestamp: EdgeTimestamp.nowMilliseconds())
+        } catch {
+            logger.error("device '\(slots[index].device)': returning line \(slots[index].line.label) to \(level ? 1 : 0) after its momentary command failed: \(error)")
+            noteFailure(error)
+            return [.error]
         }
     }
 
@@ -290,12 +425,10 @@ final class GPIOChipWorker: Sendable {
             let stamp = EdgeTimestamp.nowMilliseconds()
             let now = EdgeTimestamp.monotonicNanoseconds()
             for index in slots.indices {
-                if slots[index].reportPeriodMs > 0 {
-                    local.nextReport[index] = now + UInt64(slots[index].reportPeriodMs) * 1_000_000
-                }
+                let period = reportPeriod(index)
+                if period > 0 { local.nextReport[index] = now + period }
                 guard let level = try readLevel(index) else { continue }
-                local.debouncers[index].observe(level: level)
-                events += reportEvents(slot: index, level: level, timestamp: stamp)
+                events += observe(index, level: level, &local, timestamp: stamp)
             }
             local.nextLineRetry = now + retryNanoseconds
             local.nextHealthCheck = now + Self.healthCheckNanoseconds
@@ -306,24 +439,26 @@ final class GPIOChipWorker: Sendable {
     }
 
     /// Requests one line; true if it is held now. Busy or missing lines are recorded and logged
-    /// (once per distinct problem); a vanished chip throws.
+    /// (once per distinct problem); a vanished chip throws. An output waiting for its shared
+    /// attribute is left alone until `resolveRestore`.
     @discardableResult
     private func request(_ index: Int, on chip: any GPIOChipProtocol, _ local: inout Local) throws(GPIOError) -> Bool {
         let slot = slots[index]
+        let (waiting, restored) = shared.withLock { ($0.awaitingRestore.contains(index), $0.restoredLevels[index]) }
+        if waiting { return false }
         do throws(GPIOError) {
             let offset: UInt32
             if let pin = slot.line.pin { offset = pin } else { offset = try chip.findLine(named: slot.line.lineName ?? "") }
             shared.withLock { $0.offsets[index] = offset }
-            if !local.simulationStarted[index], let simulated = chip as? SimulatedGPIOChip,
-               case .input(_, _, let simulation?) = slot.line.direction {
-                try simulated.setInputLevel(offset: offset, simulation.initialLevel)
-                if let period = simulation.togglePeriodMs {
-                    try simulated.startToggling(offset: offset, period: .milliseconds(period))
-                }
-                local.simulationStarted[index] = true
-            }
             var request = slot.line.request
             request.consumer = slot.consumer
+            if case .input(_, let debounceMs, _) = slot.line.direction, backend.supportsKernelDebounce,
+               slot.line.pulseCounter == nil, debounceMs > 0 {
+                request.debounceMicroseconds = UInt32(debounceMs) * 1_000
+            }
+            if let restored, case .output(_, let drive) = request.direction {
+                request.direction = .output(initialValue: restored, drive: drive)
+            }
             let handle = try chip.requestLine(offset: offset, request)
             shared.withLock { shared in
                 shared.handles[index] = handle
@@ -376,9 +511,10 @@ final class GPIOChipWorker: Sendable {
         for handle in handles { handle?.release() }
     }
 
-    /// On stop: outputs to their safe state (reported), every line released.
+    /// On stop: momentary outputs back to their level, outputs to their safe state (reported),
+    /// every line released.
     private func finish() {
-        var events: [GPIOConnectorEvent] = []
+        var events: [GPIOConnectorEvent] = applyDueReturns(now: .max)
         let handles = shared.withLock { $0.handles }
         for (index, handle) in handles.enumerated() {
             guard let handle, case .output(_, let safe?, _) = slots[index].line.direction else { continue }
@@ -404,9 +540,8 @@ final class GPIOChipWorker: Sendable {
 
     private var deviceList: String { deviceNames.map { "'\($0)'" }.joined(separator: ", ") }
 
-    private func sleep(nanoseconds: UInt64) {
-        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    /// Waits while the chip is closed: on the wake signal alone, so a stop ends it at once.
+    private func idle(nanoseconds: UInt64) {
+        _ = try? GPIOEdgeWait.wait(on: [], wake: wake, timeout: .nanoseconds(Int64(nanoseconds)))
     }
 }

@@ -4,7 +4,8 @@ import IronbridgeGPIO
 
 /// Server-side RPCs and shared attribute updates.
 ///
-/// Replies: `setGpio`/`getGpio` -> `{"pin":23,"value":1}` (the level read back from the line);
+/// Replies: `setGpio`/`getGpio` -> `{"pin":23,"value":1}` (the level read back from the line;
+/// a momentary `setGpio` with `"durationMs"` echoes it and returns the line afterwards);
 /// `getGpioStatus`/`setGpioStatus` -> `{"17":false,"23":true}` (every line of the device whose
 /// level can be read, keyed by offset: the shape of ThingsBoard's GPIO widgets); any failure ->
 /// `{"error":"device 'Pump Panel': pin 17 (door): ..."}`.
@@ -16,7 +17,12 @@ extension GPIOConnector {
         let params = call.params.unwrappingJSONString
         let result: Result<JSONValue, RPCFailure>
         switch call.method.lowercased() {
-        case "setgpio": result = setGpio(entry, params, enabledKey: "value").map { ["pin": .int(Int64($0.pin)), "value": .int($0.level ? 1 : 0)] }
+        case "setgpio":
+            result = setGpio(entry, params, enabledKey: "value").map { written in
+                var reply: [String: JSONValue] = ["pin": .int(Int64(written.pin)), "value": .int(written.level ? 1 : 0)]
+                if let duration = written.durationMs { reply["durationMs"] = .int(Int64(duration)) }
+                return JSONValue.object(reply)
+            }
         case "getgpio": result = getGpio(entry, params)
         case "getgpiostatus": result = status(entry)
         case "setgpiostatus": result = setGpio(entry, params, enabledKey: "enabled").flatMap { _ in status(entry) }
@@ -47,7 +53,7 @@ extension GPIOConnector {
                 logger.warning("device '\(device)': shared attribute '\(key)' = \(value.jsonString) is not 0, 1, true or false; line \(line.label) left unchanged")
                 continue
             }
-            switch write(entry, position: position, level: level) {
+            switch write(entry, position: position, level: level, durationMs: nil) {
             case .success(let written):
                 logger.info("device '\(device)': line \(line.label) set to \(written.level ? 1 : 0) by shared attribute '\(key)'")
             case .failure(let failure):
@@ -64,7 +70,9 @@ extension GPIOConnector {
         init(_ message: String) { self.message = message }
     }
 
-    private func setGpio(_ entry: DeviceEntry, _ params: JSONValue, enabledKey: String) -> Result<(pin: UInt32, level: Bool), RPCFailure> {
+    typealias Written = (pin: UInt32, level: Bool, durationMs: Int?)
+
+    private func setGpio(_ entry: DeviceEntry, _ params: JSONValue, enabledKey: String) -> Result<Written, RPCFailure> {
         let device = entry.config.name
         guard params.objectValue != nil else {
             return .failure(RPCFailure("device '\(device)': expected params {\"pin\": 23, \"\(enabledKey)\": \(enabledKey == "value" ? "1" : "true")}, got \(params.jsonString)"))
@@ -84,11 +92,21 @@ extension GPIOConnector {
         guard let level = GPIOLevel.parse(raw) else {
             return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"\(enabledKey)\" must be 0, 1, true or false, got \(raw.jsonString)"))
         }
-        return write(entry, position: position, level: level)
+        var durationMs: Int?
+        if let duration = params["durationMs"], duration != .null {
+            guard let milliseconds = duration.intValue, (1...86_400_000).contains(milliseconds) else {
+                return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"durationMs\" must be a whole number of milliseconds from 1 to 86400000, got \(duration.jsonString)"))
+            }
+            durationMs = Int(milliseconds)
+        }
+        return write(entry, position: position, level: level, durationMs: durationMs)
     }
 
-    /// Drives an output, reads it back, reports the new level.
-    private func write(_ entry: DeviceEntry, position: Int, level: Bool) -> Result<(pin: UInt32, level: Bool), RPCFailure> {
+    /// Drives an output, reads it back, reports the new level. With `durationMs` (a momentary
+    /// command: door openers, relay pulses) the line returns afterwards to the level it had
+    /// before, kept across commands: a new command for the same pin replaces a pending return
+    /// (with a duration of its own, it returns to that same resting level later).
+    private func write(_ entry: DeviceEntry, position: Int, level: Bool, durationMs: Int?) -> Result<Written, RPCFailure> {
         let slot = entry.slots[position]
         let handle: any GPIOLineProtocol
         switch entry.worker.line(for: slot) {
@@ -96,10 +114,17 @@ extension GPIOConnector {
         case .failure(let unavailable): return .failure(lineFailure(entry, position, unavailable.reason))
         }
         do {
+            let resting: Bool
+            if let pending = entry.worker.pendingReturnLevel(slot: slot) { resting = pending } else { resting = try handle.value() }
             try handle.setValue(level)
+            if let durationMs {
+                entry.worker.scheduleReturn(slot: slot, to: resting, afterMs: durationMs)
+            } else {
+                entry.worker.cancelReturn(slot: slot)
+            }
             let readBack = try handle.value()
             queue.push(entry.worker.reportEvents(slot: slot, level: readBack, timestamp: EdgeTimestamp.nowMilliseconds()))
-            return .success((handle.offset, readBack))
+            return .success((handle.offset, readBack, durationMs))
         } catch {
             entry.worker.noteFailure(error)
             queue.push(.error)

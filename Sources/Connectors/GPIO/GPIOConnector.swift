@@ -1,3 +1,4 @@
+import Foundation
 import IronbridgeCore
 import IronbridgeGPIO
 import Logging
@@ -20,6 +21,10 @@ public final class GPIOConnector: Connector {
     let logger: Logger
     /// The chips of devices with `"backend": "simulated"`, to script inputs from code.
     public let simulatedChips: [SimulatedGPIOChip]
+    /// What the simulated inputs do by themselves (`simulate`), started by `run`.
+    let simulations: [(chip: SimulatedGPIOChip, line: GPIOConnectorConfiguration.Line, simulation: GPIOConnectorConfiguration.Line.Simulation)]
+    /// Pulse counts, kept across restarts.
+    let pulseCounts: PulseCountFile
 
     /// A device's lines: which worker serves them and at which slots.
     struct DeviceEntry: Sendable {
@@ -31,8 +36,11 @@ public final class GPIOConnector: Connector {
 
     public static let rpcMethods = ["setGpio", "getGpio", "getGpioStatus", "setGpioStatus"]
 
-    /// - Parameter libgpiod: the backend of devices with `"backend": "libgpiod"`.
-    public init(name: String, configuration: GPIOConnectorConfiguration, libgpiod: any GPIOBackend = LibgpiodBackend(), logger: Logger) {
+    /// - Parameters:
+    ///   - libgpiod: the backend of devices with `"backend": "libgpiod"`.
+    ///   - dataFolder: where pulse counts are kept (`gpio-pulse-counts-<name>.json`); nil: not kept.
+    public init(name: String, configuration: GPIOConnectorConfiguration, libgpiod: any GPIOBackend = LibgpiodBackend(),
+                dataFolder: URL? = nil, logger: Logger) {
         self.name = name
         self.configuration = configuration
         self.logger = logger
@@ -57,6 +65,18 @@ public final class GPIOConnector: Connector {
             simulated[chipText] = chip
         }
         simulatedChips = simulated.keys.sorted().compactMap { simulated[$0] }
+        var simulations: [(chip: SimulatedGPIOChip, line: GPIOConnectorConfiguration.Line, simulation: GPIOConnectorConfiguration.Line.Simulation)] = []
+        for device in configuration.devices where device.backend == .simulated {
+            for line in device.lines {
+                if case .input(_, _, let simulation?) = line.direction, let chip = simulated[device.chip] {
+                    simulations.append((chip, line, simulation))
+                }
+            }
+        }
+        self.simulations = simulations
+        let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+        pulseCounts = PulseCountFile(url: dataFolder?.appendingPathComponent("gpio-pulse-counts-\(safeName).json"))
+        if let problem = pulseCounts.loadProblem { logger.error("GPIO connector '\(name)': \(problem)") }
         let simulatedBackend = SimulatedGPIOBackend(chips: simulatedChips)
 
         // One worker per (backend, chip).
@@ -81,7 +101,7 @@ public final class GPIOConnector: Connector {
         for key in order {
             let group = groups[key]!
             let worker = GPIOChipWorker(chip: group.chip, backend: group.backend, slots: group.slots, retryPeriodMs: group.retryMs,
-                                        queue: queue, logger: logger)
+                                        queue: queue, counts: pulseCounts, logger: logger)
             workers.append(worker)
             for (deviceName, slots) in group.devices {
                 let config = configuration.devices.first { $0.name == deviceName }!
@@ -107,11 +127,16 @@ public final class GPIOConnector: Connector {
         var text = "line \(line.label): "
         switch line.direction {
         case .input(let edge, let debounceMs, let simulate):
-            text += "input, \(edge.rawValue) edges"
-            if debounceMs > 0 { text += ", debounce \(debounceMs) ms" }
+            if let counting = line.pulseCounter {
+                text += "pulse counter (count '\(line.key)', rate '\(counting.rateKey)' every \(counting.reportPeriodMs) ms"
+                text += counting.minPulseWidthMs > 0 ? ", pulses of at least \(counting.minPulseWidthMs) ms)" : ")"
+            } else {
+                text += "input, \(edge.rawValue) edges"
+                if debounceMs > 0 { text += ", debounce \(debounceMs) ms" }
+            }
             if let period = simulate?.togglePeriodMs { text += ", simulated toggle every \(period) ms" }
         case .output(let initial, let safe, let drive):
-            text += "output, initial \(initial ? 1 : 0), safe state \(safe.map { $0 ? "1" : "0" } ?? "keep"), \(Self.spelling(drive))"
+            text += "output, initial \(line.restore ? "from shared attribute '\(line.key)', else " : "")\(initial ? 1 : 0), safe state \(safe.map { $0 ? "1" : "0" } ?? "keep"), \(Self.spelling(drive))"
         }
         if line.bias != .asIs { text += ", bias \(Self.spelling(line.bias))" }
         if line.activeLow { text += ", active-low" }
@@ -140,11 +165,15 @@ public final class GPIOConnector: Connector {
     // MARK: - Running
 
     public func run(context: ConnectorContext) async {
+        startSimulations()
         for worker in workers { worker.start() }
         await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                await queue.wait()
-                await deliver(queue.drain(), to: context)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.restoreOutputs(context) }
+                while !Task.isCancelled {
+                    await queue.wait()
+                    await deliver(queue.drain(), to: context)
+                }
             }
         } onCancel: {
             queue.interrupt()
@@ -152,6 +181,56 @@ public final class GPIOConnector: Connector {
         for worker in workers { worker.stop() }
         for worker in workers { await worker.waitUntilFinished() }
         await deliver(queue.drain(), to: context)
+    }
+
+    /// Sets simulated inputs to their initial level and starts their toggling.
+    private func startSimulations() {
+        for (chip, line, simulation) in simulations {
+            do {
+                let offset = try line.pin ?? chip.findLine(named: line.lineName ?? "")
+                try chip.setInputLevel(offset: offset, simulation.initialLevel)
+                if let period = simulation.togglePeriodMs {
+                    try chip.startToggling(offset: offset, period: .milliseconds(period))
+                }
+            } catch {
+                logger.error("simulated line \(line.label) on \(chip.name): \(error)")
+            }
+        }
+    }
+
+    /// Outputs with `restore` start from their shared attribute: asked once per device; an
+    /// answer that is not a level, no answer within `restoreTimeoutMs`, or no platform leaves
+    /// `initial`.
+    private func restoreOutputs(_ context: ConnectorContext) async {
+        await withDiscardingTaskGroup { group in
+            for device in configuration.devices {
+                guard let entry = deviceTable[device.name] else { continue }
+                let positions = device.lines.indices.filter { device.lines[$0].restore }
+                guard !positions.isEmpty else { continue }
+                group.addTask {
+                    let keys = positions.map { device.lines[$0].key }
+                    var values: [String: JSONValue] = [:]
+                    do {
+                        values = try await context.requestSharedAttributes(
+                            device: device.name, keys: keys, timeout: .milliseconds(device.restoreTimeoutMs))
+                    } catch {
+                        self.logger.warning("device '\(device.name)': shared attributes \(keys) for restoring outputs did not arrive (\(error)); using \"initial\"")
+                    }
+                    for position in positions {
+                        let line = device.lines[position]
+                        var level: Bool?
+                        if let value = values[line.key] {
+                            level = GPIOLevel.parse(value)
+                            if level == nil {
+                                self.logger.warning("device '\(device.name)': shared attribute '\(line.key)' = \(value.jsonString) is not 0, 1, true or false; line \(line.label) starts from \"initial\"")
+                            }
+                        }
+                        if let level { self.logger.info("device '\(device.name)': line \(line.label) restored to \(level ? 1 : 0) from shared attribute '\(line.key)'") }
+                        entry.worker.resolveRestore(slot: entry.slots[position], level: level)
+                    }
+                }
+            }
+        }
     }
 
     private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) async {

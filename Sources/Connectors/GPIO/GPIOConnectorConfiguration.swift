@@ -8,7 +8,7 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
 
     /// Which library serves a device's chip.
     public enum Backend: String, Sendable, Equatable {
-        /// Real chips through libgpiod (v1 API).
+        /// Real chips through libgpiod (1.x or 2.x, as the build found).
         case libgpiod
         /// An in-process chip whose inputs are scripted (`simulate`), for demos without GPIO.
         case simulated
@@ -26,6 +26,8 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
         public var reportPeriodMs: Int
         /// How often a chip that is missing (or a line that is busy) is tried again.
         public var retryPeriodMs: Int
+        /// How long outputs with `restore` wait for their shared attribute before using `initial`.
+        public var restoreTimeoutMs: Int
         public var lines: [Line]
 
         public var chipIdentifier: GPIOChipIdentifier { GPIOChipIdentifier(parsing: chip) }
@@ -49,11 +51,25 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
         public var bias: GPIOBias
         public var activeLow: Bool
         public var reportAs: ReportTarget
+        /// Outputs: start from the platform's shared attribute named `key` (else `initial`).
+        public var restore: Bool = false
+        /// Inputs: count pulses instead of reporting the level.
+        public var pulseCounter: PulseCounting?
 
         public enum Direction: Sendable, Equatable {
             case input(edge: GPIOEdgeDetection, debounceMs: Int, simulate: Simulation?)
             /// `safeState` nil: left as it is on shutdown.
             case output(initial: Bool, safeState: Bool?, drive: GPIODrive)
+        }
+
+        /// Pulse counting on an input (S0 outputs of energy, water and gas meters, flow sensors).
+        /// A pulse is the line being logically active (1) for at least `minPulseWidthMs`; it is
+        /// counted when it ends. `key` reports the count (kept across restarts), `rateKey` the
+        /// pulses per second over the last report period.
+        public struct PulseCounting: Sendable, Equatable {
+            public var minPulseWidthMs: Int
+            public var reportPeriodMs: Int
+            public var rateKey: String
         }
 
         /// What a simulated input does by itself.
@@ -72,7 +88,8 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
 
         public var request: GPIOLineRequest {
             switch direction {
-            case .input(let edge, _, _): .input(edge: edge, bias: bias, activeLow: activeLow)
+            case .input(let edge, _, _):
+                .input(edge: pulseCounter == nil ? edge : .both, bias: bias, activeLow: activeLow)
             case .output(let initial, _, let drive):
                 .output(initialValue: initial, drive: drive, bias: bias, activeLow: activeLow)
             }
@@ -84,11 +101,12 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
 
 extension GPIOConnectorConfiguration {
     static let deviceKeys: Set<String> = [
-        "deviceName", "deviceType", "chip", "backend", "consumer", "reportPeriodMs", "retryPeriodMs", "lines",
+        "deviceName", "deviceType", "chip", "backend", "consumer", "reportPeriodMs", "retryPeriodMs", "restoreTimeoutMs",
+        "lines",
     ]
     static let lineKeys: Set<String> = [
         "pin", "lineName", "key", "direction", "edge", "bias", "activeLow", "debounceMs", "initial", "safeState",
-        "drive", "reportAs", "simulate",
+        "drive", "reportAs", "simulate", "restore", "pulseCounter",
     ]
 
     /// Reads the file's root node; every problem goes to the node's diagnostics. Returns nil on errors.
@@ -136,6 +154,7 @@ extension GPIOConnectorConfiguration {
             node["reportPeriodMs"].error("\(reportPeriodMs) ms is too short: use 0 (off) or at least 10")
         }
         let retryPeriodMs = node["retryPeriodMs"].int(default: 5_000, in: 100...3_600_000)
+        let restoreTimeoutMs = node["restoreTimeoutMs"].int(default: 10_000, in: 0...600_000)
 
         let lineNodes = node["lines"].arrayElements(required: true)
         if lineNodes.isEmpty, node["lines"].value?.arrayValue != nil { node["lines"].error("must list at least one line") }
@@ -159,7 +178,8 @@ extension GPIOConnectorConfiguration {
         }
         guard let name else { return nil }
         return Device(name: name, type: type, chip: chip, backend: backend, consumer: consumer,
-                      reportPeriodMs: reportPeriodMs, retryPeriodMs: retryPeriodMs, lines: lines)
+                      reportPeriodMs: reportPeriodMs, retryPeriodMs: retryPeriodMs, restoreTimeoutMs: restoreTimeoutMs,
+                      lines: lines)
     }
 
     private static func readLine(_ node: ConfigNode, backend: Backend, reportPeriodMs: Int) -> Line? {
@@ -193,7 +213,7 @@ extension GPIOConnectorConfiguration {
 
         let kind: Line.Direction
         if direction == "output" {
-            for inputOnly in ["edge", "debounceMs", "simulate"] where node[inputOnly].exists {
+            for inputOnly in ["edge", "debounceMs", "simulate", "pulseCounter"] where node[inputOnly].exists {
                 node[inputOnly].warning("applies to inputs only; ignored for an output")
             }
             let initial = readLevel(node["initial"]) ?? false
@@ -207,7 +227,7 @@ extension GPIOConnectorConfiguration {
             let drive: GPIODrive = driveName == "open-drain" ? .openDrain : driveName == "open-source" ? .openSource : .pushPull
             kind = .output(initial: initial, safeState: safeState, drive: drive)
         } else {
-            for outputOnly in ["initial", "safeState", "drive"] where node[outputOnly].exists {
+            for outputOnly in ["initial", "safeState", "drive", "restore"] where node[outputOnly].exists {
                 node[outputOnly].warning("applies to outputs only; ignored for an input")
             }
             let edgeName = node["edge"].oneOf(["none", "rising", "falling", "both"], default: "both") ?? "both"
@@ -232,8 +252,28 @@ extension GPIOConnectorConfiguration {
             }
             kind = .input(edge: edge, debounceMs: debounceMs, simulate: simulation)
         }
+        let restore = direction == "output" && node["restore"].bool(default: false)
+        var pulseCounter: Line.PulseCounting?
+        let counterNode = node["pulseCounter"]
+        if direction == "input" && counterNode.exists {
+            if counterNode.value?.objectValue == nil {
+                counterNode.error("expected an object such as {\"minPulseWidthMs\": 30, \"reportPeriodMs\": 60000}")
+            } else {
+                counterNode.checkKeys(known: ["minPulseWidthMs", "reportPeriodMs", "rateKey"])
+                if node["edge"].exists { node["edge"].warning("a pulse counter watches both edges; \"edge\" is ignored") }
+                if node["debounceMs"].exists {
+                    node["debounceMs"].warning("a pulse counter filters with \"pulseCounter.minPulseWidthMs\"; \"debounceMs\" is ignored")
+                }
+                pulseCounter = Line.PulseCounting(
+                    minPulseWidthMs: counterNode["minPulseWidthMs"].int(default: 0, in: 0...3_600_000),
+                    reportPeriodMs: counterNode["reportPeriodMs"].int(default: 60_000, in: 100...86_400_000),
+                    rateKey: counterNode["rateKey"].string(default: "\(key)Rate"))
+                if pulseCounter?.rateKey.isEmpty == true { counterNode["rateKey"].error("must not be empty") }
+            }
+        }
         guard node.diagnostics.errors.count == errorsBefore else { return nil }
-        return Line(pin: pin, lineName: lineName, key: key, direction: kind, bias: bias, activeLow: activeLow, reportAs: reportAs)
+        return Line(pin: pin, lineName: lineName, key: key, direction: kind, bias: bias, activeLow: activeLow, reportAs: reportAs,
+                    restore: restore, pulseCounter: pulseCounter)
     }
 
     /// 0/1, true/false (or their strings). nil if absent or invalid (recorded).
