@@ -4,15 +4,8 @@ import Testing
 
 /// The `ironbridge` executable built next to the test binary.
 enum Executable {
-    static var path: String {
-        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        var folder = testBinary.deletingLastPathComponent()
-        // On Linux the test binary is <bin>/ironbridgePackageTests.xctest.
-        if folder.lastPathComponent.hasSuffix(".xctest") { folder.deleteLastPathComponent() }
-        return folder.appendingPathComponent("ironbridge").path
-    }
-
-    static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: path) }
+    static var path: String { IronbridgeExecutable.path }
+    static var isBuilt: Bool { IronbridgeExecutable.isBuilt }
 
     /// Runs the executable to completion (at most `timeout` s); returns its exit status and output.
     static func run(_ arguments: [String], timeout: Double = 60, environment: [String: String]? = nil) throws -> (status: Int32?, output: String) {

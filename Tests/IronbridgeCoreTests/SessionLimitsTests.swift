@@ -66,7 +66,7 @@ struct BatchEncoderTests {
         #expect(String(decoding: batches[0].payload, as: UTF8.self) == #"{"device":"Renamed A","type":"meter"}"#)
         #expect(String(decoding: batches[1].payload, as: UTF8.self) == #"{"Renamed A":[{"ts":1,"values":{"t":1.5}},{"ts":2,"values":{"t":2}}],"B":[{"values":{"on":true}}]}"#)
         #expect(String(decoding: batches[2].payload, as: UTF8.self) == #"{"B":{"serial":"X"}}"#)
-        #expect(batches.map(\.lastSequence) == [1, 4, 5, 6])
+        #expect(batches.map(\.sequences.ranges) == [[1...1], [2...4], [5...5], [6...6]])
         #expect(batches[1].points == 3 && batches[1].records == 3)
     }
 
@@ -84,23 +84,6 @@ struct BatchEncoderTests {
             try JSONValue.parse(batch.payload)["Meter"]!.arrayValue!.map { $0["values"]!["value"]!.intValue! }
         }
         #expect(values == (0..<30).map(Int64.init))
-    }
-}
-
-@Suite("the in-memory upload store")
-struct MemoryUploadStoreTests {
-    @Test("keeps order, releases through a sequence, and when full drops the oldest, counts and logs it")
-    func boundedAndOrdered() async {
-        let logs = LogCapture()
-        let store = MemoryUploadStore(capacity: 3, logger: logs.logger())
-        await store.append((1...5).map { Upload.disconnect(device: "D\($0)") })
-        let items = await store.peek(maxCount: 10)
-        #expect(items.map(\.upload.device) == ["D3", "D4", "D5"])
-        #expect(await store.statistics() == StoreStatistics(pending: 3, dropped: 2))
-        #expect(logs.messages(atLeast: .warning).count == 1)
-        #expect(logs.messages.first?.contains("dropped the 2 oldest") == true)
-        await store.release(through: items[1].sequence)
-        #expect(await store.peek(maxCount: 10).map(\.upload.device) == ["D5"])
     }
 }
 

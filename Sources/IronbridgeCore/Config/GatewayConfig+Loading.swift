@@ -28,11 +28,11 @@ extension GatewayConfig {
             ignored: ["grpc": "gRPC connectors are not supported", "logs": "logging is set with logLevel or --log-level"])
 
         let thingsboard = loadThingsBoard(root["thingsboard"], environment: environment)
-        let storage = loadStorage(root["storage"])
         let connectors = loadConnectors(root["connectors"], folder: file.deletingLastPathComponent(), knownTypes: knownConnectorTypes)
         let level = root["logLevel"].oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
         let dataFolderPath = root["dataFolder"].string(default: "data")
         let dataFolder = URL(fileURLWithPath: dataFolderPath, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
+        let storage = loadStorage(root["storage"], configFolder: file.deletingLastPathComponent(), dataFolder: dataFolder)
         let activity = root["thingsboard"]["checkingDeviceActivity"]
         activity.checkKeys(known: ["checkDeviceInactivity", "inactivityTimeoutSeconds", "inactivityCheckPeriodSeconds"])
         let checkActivity = activity["checkDeviceInactivity"].bool(default: false)
@@ -141,20 +141,54 @@ extension GatewayConfig {
         return path
     }
 
-    static func loadStorage(_ node: ConfigNode) -> StorageConfig {
-        node.checkKeys(known: ["type", "read_records_count", "max_records_count"],
-                       ignored: ["data_folder_path": "only the memory storage exists yet", "max_file_count": "only the memory storage exists yet",
-                                 "max_read_records_count": "only the memory storage exists yet", "max_records_per_file": "only the memory storage exists yet",
-                                 "data_file_path": "only the memory storage exists yet", "messages_ttl_check_in_hours": "only the memory storage exists yet",
-                                 "messages_ttl_in_days": "only the memory storage exists yet"])
-        let kind = node["type"].oneOf(["memory", "file", "sqlite"], default: "memory")!
-        if kind != "memory" {
-            node["type"].error("storage type '\(kind)' is not available yet; use \"memory\"")
+    /// The `storage` section: the Python gateway's keys for its memory, file and sqlite
+    /// storages, plus ours for what they lack. Every key is documented in README.md.
+    static func loadStorage(_ node: ConfigNode, configFolder: URL, dataFolder: URL) -> StorageConfig {
+        node.checkKeys(
+            known: ["type", "read_records_count", "max_read_records_count", "max_records_count", "data_folder_path", "data_file_path",
+                    "max_file_count", "max_records_per_file", "size_limit", "max_db_amount", "messages_ttl_in_days",
+                    "messages_ttl_check_in_hours", "fsync_interval_ms", "max_disk_mb", "max_file_mb", "min_free_disk_mb",
+                    "memory_fallback_records"],
+            ignored: ["oversize_check_period": "sizes are checked at every write",
+                      "writing_batch_size": "each poll's records are written in one write"])
+        let kindName = node["type"].oneOf(["memory", "file", "sqlite"], default: "file")!
+        let kind = StorageConfig.Kind(rawValue: kindName) ?? .file
+        let readKey = node["max_read_records_count"].exists ? "max_read_records_count" : "read_records_count"
+        let readRecords = node[readKey].int(default: 1000, in: 1...1_000_000)
+        if kind == .memory {
+            return .memory(maxRecords: node["max_records_count"].int(default: 100_000, in: 1...100_000_000), readRecords: readRecords)
         }
+
+        let folder: String
+        if kind == .sqlite, let path = node["data_file_path"].optionalString() {
+            // The Python gateway's data_file_path names a database file or a folder: the journal lives in that folder.
+            let url = URL(fileURLWithPath: path, relativeTo: configFolder).standardizedFileURL
+            folder = path.hasSuffix("/") || !url.lastPathComponent.contains(".") ? url.path : url.deletingLastPathComponent().path
+        } else if let path = node["data_folder_path"].optionalString() {
+            folder = URL(fileURLWithPath: path, relativeTo: configFolder).standardizedFileURL.path
+        } else {
+            folder = dataFolder.appendingPathComponent("storage").path
+        }
+        let perFile = node["max_records_per_file"].int(default: 10_000, in: 1...10_000_000)
+        let fileCount = node["max_file_count"].int(default: 10, in: 1...100_000)
+        let defaultRecords = kind == .file ? fileCount * perFile : 10_000_000
+        let maxRecords = node["max_records_count"].int(default: defaultRecords, in: 1...1_000_000_000)
+        var maxMB = node["max_disk_mb"].int(default: 1024, in: 1...16_777_216)
+        if !node["max_disk_mb"].exists, node["size_limit"].exists || node["max_db_amount"].exists {
+            maxMB = node["size_limit"].int(default: 1024, in: 1...1_048_576) * node["max_db_amount"].int(default: 10, in: 1...100_000)
+        }
+        let ttlDays = node["messages_ttl_in_days"].double(default: 7, in: 0...36_500)
+        let ttlCheckHours = node["messages_ttl_check_in_hours"].double(default: 1, in: 0.001...8_760)
+        let fsyncMs = node["fsync_interval_ms"].int(default: 1000, in: 0...60_000)
+        let fileMB = node["max_file_mb"].int(default: 8, in: 1...1024)
         return StorageConfig(
-            kind: .memory,
-            readRecordsCount: node["read_records_count"].int(default: 1000, in: 1...1_000_000),
-            maxRecordsCount: node["max_records_count"].int(default: 100_000, in: 1...100_000_000))
+            kind: kind, readRecordsCount: readRecords, maxRecordsCount: maxRecords, folder: folder,
+            maxBytes: maxMB << 20, ttl: ttlDays > 0 ? .milliseconds(Int64(ttlDays * 86_400_000)) : nil,
+            ttlCheckPeriod: .milliseconds(Int64(ttlCheckHours * 3_600_000)), fsyncInterval: .milliseconds(fsyncMs),
+            // Small enough that dropping the oldest file when full drops an eighth of the records, not all of them.
+            maxRecordsPerFile: max(1, min(perFile, maxRecords / 8)), maxFileBytes: min(fileMB << 20, max(64 << 10, (maxMB << 20) / 8)),
+            minFreeBytes: node["min_free_disk_mb"].int(default: 64, in: 0...1_048_576) << 20,
+            memoryFallbackRecords: node["memory_fallback_records"].int(default: 100_000, in: 1...100_000_000))
     }
 
     static func loadConnectors(_ node: ConfigNode, folder: URL, knownTypes: Set<String>) -> [ConnectorEntry] {

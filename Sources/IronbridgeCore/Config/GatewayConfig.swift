@@ -74,12 +74,48 @@ public struct ThingsBoardConfig: Sendable, Equatable {
 }
 
 public struct StorageConfig: Sendable, Equatable {
-    public enum Kind: String, Sendable { case memory }
+    /// `memory` keeps records in RAM only; `file` and `sqlite` are the same durable journal
+    /// on disk (docs/storage.md says why one implementation serves both).
+    public enum Kind: String, Sendable { case memory, file, sqlite }
     public var kind: Kind
-    /// How many records one batch for the platform may take from storage.
+    /// How many records one read from storage may take for the platform.
     public var readRecordsCount: Int
-    /// Storage capacity in records; when full, the oldest records are dropped and counted.
+    /// Capacity in records; when full, the oldest records are dropped and counted.
     public var maxRecordsCount: Int
+    /// The journal's folder (durable kinds), resolved against config.json's folder.
+    public var folder: String
+    /// Most bytes the journal may take on disk; the oldest segments are dropped beyond it.
+    public var maxBytes: Int
+    /// Records older than this are dropped (durable kinds; nil: kept until delivered or displaced).
+    public var ttl: Duration?
+    /// How often the TTL is checked.
+    public var ttlCheckPeriod: Duration
+    /// Most time between a record being stored and being flushed to the medium (fsync).
+    public var fsyncInterval: Duration
+    /// A segment file is closed after this many records or bytes.
+    public var maxRecordsPerFile: Int
+    public var maxFileBytes: Int
+    /// The store leaves this much free on the data folder's file system, dropping the oldest data if needed.
+    public var minFreeBytes: Int
+    /// Records kept in memory while the disk cannot be written (full, read-only, failing).
+    public var memoryFallbackRecords: Int
+
+    public var isDurable: Bool { kind != .memory }
+
+    /// One line for `ironbridge check`.
+    public var summary: String {
+        guard isDurable else {
+            return "storage: memory (lost on restart), up to \(maxRecordsCount) records, \(readRecordsCount) per read"
+        }
+        let ttlText = ttl.map { "\(Double($0.components.seconds) / 86_400) days" } ?? "none"
+        return "storage: \(kind.rawValue) (durable journal in \(folder)), up to \(maxRecordsCount) records, \(maxBytes >> 20) MiB, TTL \(ttlText), fsync every \(fsyncInterval), \(readRecordsCount) per read"
+    }
+
+    public static func memory(maxRecords: Int, readRecords: Int = 1000) -> StorageConfig {
+        StorageConfig(kind: .memory, readRecordsCount: readRecords, maxRecordsCount: maxRecords, folder: "", maxBytes: 0, ttl: nil,
+                      ttlCheckPeriod: .seconds(3600), fsyncInterval: .seconds(1), maxRecordsPerFile: 10_000, maxFileBytes: 8 << 20,
+                      minFreeBytes: 0, memoryFallbackRecords: maxRecords)
+    }
 }
 
 /// One entry of `connectors[]`: the connector's type and name, and its own configuration file.

@@ -13,7 +13,7 @@ public final class Gateway: Service {
     /// Set when the platform asked for a restart; the command line re-executes after `run()` returns.
     public let restart = RestartRequest()
     public let statistics = GatewayStatistics()
-    public let store: any UploadStore
+    public let store: UploadBuffer
     public let platform: PlatformLink
     private let connectorsByName: [String: any Connector]
     private let logger: Logger
@@ -24,7 +24,7 @@ public final class Gateway: Service {
         self.setup = setup
         self.logger = logger
         self.drainTimeout = drainTimeout
-        store = MemoryUploadStore(capacity: setup.config.storage.maxRecordsCount, logger: logger)
+        store = UploadBuffer(configuration: setup.config.storage, logger: logger)
         connectorsByName = Dictionary(setup.connectors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         registry = DeviceRegistry(file: RegistryFile(folder: setup.config.dataFolder, logger: logger))
         for connector in setup.connectors {
@@ -71,6 +71,7 @@ public final class Gateway: Service {
                 self.shutdown.fire()
             }
             await platform.stop(store: store, drainTimeout: drainTimeout)
+            store.close()
             logger.info("stopped")
         }
     }

@@ -37,6 +37,13 @@ final class GatewayRPCService: GatewayRPCHandler {
             return [
                 "messagesSent": .int(Int64(counters.messagesSent)), "pointsSent": .int(Int64(counters.pointsSent)),
                 "buffered": .int(Int64(stored.pending)), "dropped": .int(Int64(stored.dropped)),
+                "storage": [
+                    "type": .string(stored.type), "depth": .int(Int64(stored.pending)),
+                    "oldestAgeSeconds": stored.oldestAgeSeconds.map { .double($0) } ?? .null,
+                    "bytesOnDisk": .int(Int64(stored.bytesOnDisk)), "dropped": .int(Int64(stored.dropped)),
+                    "corrupted": .int(Int64(stored.corrupted)), "fsyncs": .int(Int64(stored.fsyncs)),
+                    "draining": .bool(stored.draining), "diskError": stored.diskError.map { .string($0) } ?? .null,
+                ],
                 "rpcsServed": .int(Int64(counters.rpcsServed)), "rpcsTimedOut": .int(Int64(counters.rpcsTimedOut)),
                 "malformedMessages": .int(Int64(counters.malformedMessages)),
                 "connectorErrors": .object(counters.connectorErrors.mapValues { .int(Int64($0)) }),

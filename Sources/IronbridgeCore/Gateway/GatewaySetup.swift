@@ -48,7 +48,7 @@ public struct GatewaySetup: Sendable {
         let tb = config.thingsboard
         lines.append("config: \(config.file.relativePathForMessages)")
         lines.append("ThingsBoard: \(tb.host):\(tb.port), MQTT \(tb.protocolVersion.rawValue), QoS \(tb.qos), security \(tb.securityName), RPC deadline \(tb.rpcTimeoutMs) ms")
-        lines.append("storage: \(config.storage.kind.rawValue), up to \(config.storage.maxRecordsCount) records, \(config.storage.readRecordsCount) per batch")
+        lines.append(config.storage.summary)
         lines.append("data folder: \(config.dataFolder.path)")
         for connector in connectors {
             lines.append("connector '\(connector.name)' (\(connector.type)): \(connector.devices.count) device(s)")

@@ -1,9 +1,9 @@
-/// One MQTT message ready to go: the topic, the JSON encoded once, and the last store
-/// sequence it covers (released from the store when the broker acknowledges it).
+/// One MQTT message ready to go: the topic, the JSON encoded once, and the store sequences
+/// it carries (released from the store when the broker acknowledges it).
 struct EncodedBatch: Sendable {
     var topic: String
     var payload: [UInt8]
-    var lastSequence: UInt64
+    var sequences: SequenceSet
     var records: Int
     var points: Int
     var isTelemetry: Bool
@@ -48,12 +48,12 @@ struct BatchEncoder {
                 var writer = JSONWriter()
                 writer.raw("{\"device\":"); writer.string(name(device))
                 writer.raw(",\"type\":"); writer.string(type); writer.raw("}")
-                batches.append(EncodedBatch(topic: Topic.connect, payload: writer.bytes, lastSequence: item.sequence, records: 1, points: 0, isTelemetry: false))
+                batches.append(EncodedBatch(topic: Topic.connect, payload: writer.bytes, sequences: SequenceSet([item.sequence]), records: 1, points: 0, isTelemetry: false))
             case .disconnect(let device):
                 flush(); groupKind = nil
                 var writer = JSONWriter()
                 writer.raw("{\"device\":"); writer.string(name(device)); writer.raw("}")
-                batches.append(EncodedBatch(topic: Topic.disconnect, payload: writer.bytes, lastSequence: item.sequence, records: 1, points: 0, isTelemetry: false))
+                batches.append(EncodedBatch(topic: Topic.disconnect, payload: writer.bytes, sequences: SequenceSet([item.sequence]), records: 1, points: 0, isTelemetry: false))
             case .telemetry(let record):
                 if groupKind != .telemetry { flush(); groupKind = .telemetry }
                 scratch.reset()
@@ -110,7 +110,7 @@ private struct DeviceGroups {
     var order: [String] = []
     var parts: [String: [UInt8]] = [:]
     var size = 2
-    var lastSequence: UInt64 = 0
+    var sequences = SequenceSet()
     var records = 0
     var points = 0
 
@@ -125,7 +125,7 @@ private struct DeviceGroups {
             parts[device]!.append(contentsOf: bytes)
         }
         size += cost
-        lastSequence = sequence
+        sequences.insert(sequence)
         records += 1
         self.points += points
     }
@@ -142,6 +142,6 @@ private struct DeviceGroups {
             writer.byte(UInt8(ascii: isTelemetry ? "]" : "}"))
         }
         writer.byte(UInt8(ascii: "}"))
-        return EncodedBatch(topic: topic, payload: writer.bytes, lastSequence: lastSequence, records: records, points: points, isTelemetry: isTelemetry)
+        return EncodedBatch(topic: topic, payload: writer.bytes, sequences: sequences, records: records, points: points, isTelemetry: isTelemetry)
     }
 }

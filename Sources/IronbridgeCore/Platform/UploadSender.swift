@@ -45,6 +45,9 @@ final class UploadSender: Sendable {
         var announcedSession = 0
         var rate = RateLimiters(currentLimits)
         var rateSource = currentLimits
+        let rejectionBackoff = Backoff(initialSeconds: 1, maximumSeconds: 60)
+        var rejections = 0
+        var drain = DrainReport()
         while !Task.isCancelled {
             let session = await gate.waitUntilOpen()
             if Task.isCancelled { break }
@@ -58,6 +61,9 @@ final class UploadSender: Sendable {
                     announcedSession = session
                 }
                 let items = await store.peek(maxCount: readCount)
+                if let line = drain.update(draining: await store.statistics().draining, pointsSent: statistics.snapshot.pointsSent) {
+                    logger.notice("\(line)")
+                }
                 if items.isEmpty {
                     idle.withLock { $0 = true }
                     await withTaskGroup(of: Void.self) { group in
@@ -70,13 +76,17 @@ final class UploadSender: Sendable {
                 }
                 idle.withLock { $0 = false }
                 try await send(items, rate: &rate)
+                rejections = 0
             } catch let error as MQTTError {
                 switch error.kind {
                 case .notConnected, .stopped:
                     try? await Task.sleep(for: .milliseconds(50))
                 case .rejected(let code):
-                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); sending it again in 1 s")
-                    try? await Task.sleep(for: .seconds(1))
+                    // E.g. 0x97 quota exceeded: the batch stays in the store and goes again, later each time.
+                    let delay = rejectionBackoff.delay(attempt: rejections)
+                    rejections += 1
+                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); it stays stored and is sent again in \(String(format: "%.1f", delay)) s")
+                    try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 default:
                     logger.error("\(error); retrying in 1 s")
                     try? await Task.sleep(for: .seconds(1))
@@ -103,10 +113,7 @@ final class UploadSender: Sendable {
         for item in oversized {
             logger.error("dropping a record of '\(item.upload.device)' with \(item.upload.pointCount) values: alone it exceeds the maximum payload of \(encoder.maxPayloadSize) bytes")
         }
-        if batches.isEmpty, let last = items.last {
-            await store.release(through: last.sequence)
-            return
-        }
+        if !oversized.isEmpty { await store.release(SequenceSet(oversized.map(\.sequence))) }
         var tickets: [(EncodedBatch, PublishTicket)] = []
         tickets.reserveCapacity(batches.count)
         do {
@@ -120,14 +127,12 @@ final class UploadSender: Sendable {
             throw error
         }
         try await acknowledge(tickets)
-        // Every item read is now either acknowledged or an oversized record that can never go.
-        if let last = items.last { await store.release(through: last.sequence) }
     }
 
     private func acknowledge(_ tickets: [(EncodedBatch, PublishTicket)]) async throws {
         for (batch, ticket) in tickets {
             try await ticket.acknowledged()
-            await store.release(through: batch.lastSequence)
+            await store.release(batch.sequences)
             statistics.messageSent(points: batch.points)
         }
     }

@@ -20,7 +20,7 @@ func loadModbus(_ json: String, file: String = "connectors/modbus.json", gateway
 /// A connector running against an in-memory store (no broker): what it uploads can be read back.
 final class ConnectorRig: Sendable {
     let connector: ModbusConnector
-    let store = MemoryUploadStore(capacity: 100_000)
+    let store = UploadBuffer(capacity: 100_000)
     let registry = DeviceRegistry()
     let logs: LogCapture
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
