@@ -13,7 +13,7 @@ struct EndToEndTests {
         let broker = try MosquittoBroker()
         let platform = try await PlatformStandIn(brokerPort: broker.port)
         let harness = try GatewayHarness(
-            brokerPort: broker.port, connectors: [(type: "gpio", name: "GPIO", file: "gpio.json", json: MockedChipTests.panel(chip.name))],
+            brokerPort: broker.port, connectors: [(type: "gpio", name: "GPIO", file: "gpio.json", json: ConnectorOnLibgpiod.MockedChipTests.panel(chip.name))],
             factories: [GPIOConnectorFactory()])
         #expect(await harness.waitUntilConnected())
         #expect(await platform.waitFor("v1/gateway/connect") { $0["device"] as? String == "Pump Panel" && $0["type"] as? String == "gpio" } != nil)

@@ -2,9 +2,11 @@ import CGPIODMock
 import Foundation
 import GPIOConnector
 import IronbridgeCore
+import IronbridgeGPIO
 import IronbridgeTestSupport
 import Logging
 import Synchronization
+import Testing
 
 /// A chip in the mocked libgpiod for one test, with a unique name (tests run in parallel, and
 /// the GPIO binding's own tests use names from gpiochip100 up); removed when it goes away.
@@ -44,9 +46,31 @@ final class ConnectorMockChip: Sendable {
     func disappear() { precondition(gpiod_mock_chip_disappear(name) == 0) }
     func remove() { gpiod_mock_chip_remove(name) }
     func eventCount(_ offset: UInt32) -> Int32 { gpiod_mock_event_count(name, offset) }
+    func flags(_ offset: UInt32) -> Int32 { gpiod_mock_line_flags(name, offset) }
+    func debounceMicroseconds(_ offset: UInt32) -> Int { gpiod_mock_line_debounce_us(name, offset) }
 }
 
 var isMockedLibgpiod: Bool { gpiod_mock_is_forwarding() == 0 }
+
+/// The libgpiod backend this build compiled, looking for chips where the mock keeps them (v2
+/// lists a folder for chips; v1 asks the mock's iterator).
+let mockedLibgpiodBackend: LibgpiodBackend = {
+    #if LIBGPIOD_V2
+    GPIOBackendV2(deviceDirectory: String(cString: gpiod_mock_device_directory()))
+    #else
+    GPIOBackendV1()
+    #endif
+}()
+
+/// The connector's behaviour on a mocked chip, run against whichever libgpiod backend the build
+/// compiled: its suites sit inside this one, whose name says which.
+#if LIBGPIOD_V2
+@Suite("GPIO connector on the libgpiod v2 backend")
+struct ConnectorOnLibgpiod {}
+#else
+@Suite("GPIO connector on the libgpiod v1 backend")
+struct ConnectorOnLibgpiod {}
+#endif
 
 func monotonicNow() -> UInt64 {
     var ts = timespec()
@@ -76,13 +100,13 @@ final class RunningConnector: Sendable {
     let logs = LogCapture()
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
-    init(_ json: String) throws {
+    init(_ json: String, dataFolder: URL? = nil) throws {
         let (configuration, diagnostics) = readConfiguration(json)
         guard let configuration else {
             throw ConfigProblem(description: diagnostics.all.map(\.description).joined(separator: "\n"))
         }
         let logger = logs.logger(label: "gpio", level: .debug)
-        connector = GPIOConnector(name: "gpio", configuration: configuration, logger: logger)
+        connector = GPIOConnector(name: "gpio", configuration: configuration, dataFolder: dataFolder, logger: logger)
         for device in connector.devices { registry.register(device, connector: "gpio") }
         let context = ConnectorContext(connectorName: "gpio", store: store, registry: registry, statistics: statistics,
                                        platform: nil, logger: logger)
