@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what ironbridge needs to build, test and run its demo on Debian 12 or Raspberry Pi OS:
+# Installs what ironbridge needs to build, test and run its demo on Debian 12 or 13 / Raspberry Pi OS 12 or 13:
 # the three C libraries, mosquitto (the demo's and the tests' broker) and socat (RTU tests over ptys).
 # Needs root (or sudo). Safe to run again: it installs only what is missing.
 set -euo pipefail
