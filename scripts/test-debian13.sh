@@ -37,6 +37,10 @@ mkdir -p "$root/proc"
 mount -t proc proc "$root/proc"
 mounts+=("$root/proc")
 bind /dev /dev
+# socat's pseudo-terminals (the Modbus RTU tests) need devpts; POSIX semaphores need /dev/shm.
+for sub in /dev/pts /dev/shm; do
+  if mountpoint -q "$sub"; then bind "$sub" "$sub"; fi
+done
 bind "$swift_root" "$swift_root" ro
 if [ -n "$packages" ] && [ -d "$packages" ]; then
   bind "$packages" "$packages" ro

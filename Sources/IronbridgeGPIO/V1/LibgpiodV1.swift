@@ -10,13 +10,7 @@ import Glibc
 enum LibgpiodV1 {
     /// Runs a call returning an int status (< 0 on failure).
     static func status(retryingEINTR: Bool = true, _ body: () -> Int32) -> Result<Int32, CError> {
-        while true {
-            let result = body()
-            if result >= 0 { return .success(result) }
-            let code = errno
-            if retryingEINTR && code == EINTR { continue }
-            return .failure(CError(code: code))
-        }
+        SystemCall.status(retryingEINTR: retryingEINTR, body)
     }
 
     /// Runs a call returning a pointer (NULL on failure).
