@@ -50,8 +50,13 @@ bind "$repo" /src/ironbridge
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 echo "test-debian13: root $root (root ready after $(( $(date +%s) - started )) s), Swift $swift_root"
+# A real chip for the GPIO hardware tests (README, Testing) is visible through the bound /dev.
+passed=()
+for name in IRONBRIDGE_GPIO_TEST_CHIP IRONBRIDGE_GPIO_TEST_OUT IRONBRIDGE_GPIO_TEST_IN; do
+  if [ -n "${!name:-}" ]; then passed+=("$name=${!name}"); fi
+done
 status=0
-chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb "${passed[@]}" \
   PATH="$swift_root/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   IRONBRIDGE_SCRATCH=.build-debian13 CI="${CI:-}" \
   bash -c 'cd /src/ironbridge && scripts/test.sh "$@"' test-debian13 "$@" || status=$?
