@@ -29,7 +29,7 @@ final class GPIOChipWorker: Sendable {
     }
 
     /// What RPC handlers and the thread share.
-    private struct Shared {
+    struct Shared {
         var chip: (any GPIOChipProtocol)?
         var chipName: String?
         var handles: [(any GPIOLineProtocol)?]
@@ -55,13 +55,13 @@ final class GPIOChipWorker: Sendable {
     let slots: [Slot]
     let deviceNames: [String]
     let retryNanoseconds: UInt64
-    private let queue: GPIOEventQueue
-    private let logger: Logger
-    private let shared: Mutex<Shared>
+    let queue: GPIOEventQueue
+    let logger: Logger
+    let shared: Mutex<Shared>
     private let stopRequested = Atomic<Bool>(false)
-    private let counts: PulseCountFile
+    let counts: PulseCountFile
     /// Cuts the thread's wait short: stop, a momentary output, a resolved restore.
-    private let wake: GPIOWakeSignal?
+    let wake: GPIOWakeSignal?
 
     /// Longest single wait, so that a stop takes effect within it even without `wake`.
     static let tickNanoseconds: UInt64 = 100_000_000
@@ -114,22 +114,6 @@ final class GPIOChipWorker: Sendable {
         if error.isChipUnavailable { shared.withLock { $0.suspect = true } }
     }
 
-    /// Returns the output to `level` after `milliseconds`, replacing a return pending for it.
-    func scheduleReturn(slot: Int, to level: Bool, afterMs milliseconds: Int) {
-        let due = EdgeTimestamp.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
-        shared.withLock { $0.pendingReturns[slot] = (level, due) }
-        wake?.signal()
-    }
-
-    /// Cancels a pending return; the level it would have returned to, if one was pending.
-    @discardableResult
-    func cancelReturn(slot: Int) -> Bool? {
-        shared.withLock { $0.pendingReturns.removeValue(forKey: slot)?.level }
-    }
-
-    /// The level a pending return will restore, if one is pending.
-    func pendingReturnLevel(slot: Int) -> Bool? { shared.withLock { $0.pendingReturns[slot]?.level } }
-
     /// The shared attribute of a `restore` output arrived (or did not: nil): request the line.
     func resolveRestore(slot: Int, level: Bool?) {
         shared.withLock { shared in
@@ -145,7 +129,7 @@ final class GPIOChipWorker: Sendable {
         report(slot: index, values: [DataPoint(slots[index].line.key, .int(level ? 1 : 0))], timestamp: timestamp)
     }
 
-    private func report(slot index: Int, values: [DataPoint], timestamp: Int64?) -> [GPIOConnectorEvent] {
+    func report(slot index: Int, values: [DataPoint], timestamp: Int64?) -> [GPIOConnectorEvent] {
         let slot = slots[index]
         var events: [GPIOConnectorEvent] = []
         if slot.line.reportAs.telemetry {
@@ -186,13 +170,13 @@ final class GPIOChipWorker: Sendable {
     private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
 
     /// Software debounce period of a slot: 0 where the kernel debounces (libgpiod 2.x).
-    private func softwareDebounceMs(_ slot: Slot) -> Int {
+    func softwareDebounceMs(_ slot: Slot) -> Int {
         guard case .input(_, let debounceMs, _) = slot.line.direction, slot.line.pulseCounter == nil else { return 0 }
         return backend.supportsKernelDebounce ? 0 : debounceMs
     }
 
     /// State owned by the thread alone.
-    private struct Local {
+    struct Local {
         var debouncers: [Debouncer]
         var counters: [Int: PulseCounter]
         var nextReport: [UInt64?]
@@ -320,195 +304,19 @@ final class GPIOChipWorker: Sendable {
     }
 
     /// A slot's report period (ns): the pulse counter's, else the device's `reportPeriodMs`.
-    private func reportPeriod(_ index: Int) -> UInt64 {
+    func reportPeriod(_ index: Int) -> UInt64 {
         UInt64(slots[index].line.pulseCounter?.reportPeriodMs ?? slots[index].reportPeriodMs) * 1_000_000
     }
 
     /// A level read directly (start, reopen, periodic report): the debouncer's reference, or
     /// the pulse counter's starting point; the level (or count) is reported.
-    private func observe(_ index: Int, level: Bool, _ local: inout Local, timestamp: Int64) -> [GPIOConnectorEvent] {
+    func observe(_ index: Int, level: Bool, _ local: inout Local, timestamp: Int64) -> [GPIOConnectorEvent] {
         if local.counters[index] != nil {
             local.counters[index]!.levelObserved(level)
             return counterReport(index, &local, now: EdgeTimestamp.monotonicNanoseconds())
         }
         local.debouncers[index].observe(level: level)
         return reportEvents(slot: index, level: level, timestamp: timestamp)
-    }
-
-    /// Count and rate of a pulse counter; the count is saved.
-    private func counterReport(_ index: Int, _ local: inout Local, now: UInt64) -> [GPIOConnectorEvent] {
-        guard let counting = slots[index].line.pulseCounter, local.counters[index] != nil else { return [] }
-        let (count, rate) = local.counters[index]!.report(now: now)
-        var values = [DataPoint(slots[index].line.key, .int(Int64(clamping: count)))]
-        if let rate { values.append(DataPoint(counting.rateKey, .double(rate))) }
-        counts.set(count, device: slots[index].device, key: slots[index].line.key)
-        saveCounts(&local)
-        return report(slot: index, values: values, timestamp: EdgeTimestamp.nowMilliseconds())
-    }
-
-    private func saveCounts(_ local: inout Local) {
-        for (index, counter) in local.counters {
-            counts.set(counter.count, device: slots[index].device, key: slots[index].line.key)
-        }
-        do {
-            try counts.save()
-        } catch {
-            logger.error("GPIO chip \(chipText): \(error)")
-            queue.push(.error)
-        }
-    }
-
-    /// Momentary outputs whose time is up go back to their level.
-    private func applyDueReturns(now: UInt64) -> [GPIOConnectorEvent] {
-        let due: [(slot: Int, level: Bool, handle: (any GPIOLineProtocol)?)] = shared.withLock { shared in
-            let ready = shared.pendingReturns.filter { $0.value.due <= now }
-            for slot in ready.keys { shared.pendingReturns[slot] = nil }
-            return ready.map { ($0.key, $0.value.level, shared.handles[$0.key]) }
-        }
-        return due.flatMap { entry in returnOutput(entry.slot, to: entry.level, entry.handle) }
-    }
-
-    private func returnOutput(_ index: Int, to level: Bool, _ handle: (any GPIOLineProtocol)?) -> [GPIOConnectorEvent] {
-        guard let handle else { return [] }
-        do {
-            try handle.setValue(level)
-            return reportEvents(slot: index, level: try handle.value(), timestamp: EdgeTimestamp.nowMilliseconds())
-        } catch {
-            logger.error("device '\(slots[index].device)': returning line \(slots[index].line.label) to \(level ? 1 : 0) after its momentary command failed: \(error)")
-            noteFailure(error)
-            return [.error]
-        }
-    }
-
-    /// The line's level, or nil when the line is not held; a vanished chip throws.
-    private func readLevel(_ index: Int) throws(GPIOError) -> Bool? {
-        guard let handle = shared.withLock({ $0.handles[index] }) else { return nil }
-        do {
-            return try handle.value()
-        } catch {
-            if error.isChipUnavailable { throw error }
-            logger.warning("device '\(slots[index].device)': reading line \(slots[index].line.label) on \(chipText) failed: \(error)")
-            queue.push(.error)
-            return nil
-        }
-    }
-
-    /// Opens the chip, requests every line, announces the devices and reports the levels.
-    private func open(_ local: inout Local) {
-        let chip: any GPIOChipProtocol
-        do {
-            chip = try backend.openChip(GPIOChipIdentifier(parsing: chipText))
-        } catch {
-            let problem = "the chip \(chipText) is not available: \(error)"
-            shared.withLock { shared in
-                for index in slots.indices { shared.problems[index] = problem }
-            }
-            if local.lastChipProblem != problem {
-                logger.error("\(problem) (devices \(deviceList)); retrying every \(retryNanoseconds / 1_000_000) ms")
-                queue.push(.error)
-                queue.push(deviceNames.map { .disconnected(device: $0) })
-            }
-            local.lastChipProblem = problem
-            return
-        }
-        shared.withLock { shared in
-            shared.chip = chip
-            shared.chipName = chip.name
-        }
-        logger.info("opened GPIO chip \(chip.name) (\(chip.label), \(chip.lineCount) lines) through \(backend.name) for \(deviceList)")
-        local.lastChipProblem = nil
-        var events: [GPIOConnectorEvent] = deviceNames.map { .connected(device: $0) }
-        do {
-            for index in slots.indices {
-                try request(index, on: chip, &local)
-            }
-            let stamp = EdgeTimestamp.nowMilliseconds()
-            let now = EdgeTimestamp.monotonicNanoseconds()
-            for index in slots.indices {
-                let period = reportPeriod(index)
-                if period > 0 { local.nextReport[index] = now + period }
-                guard let level = try readLevel(index) else { continue }
-                events += observe(index, level: level, &local, timestamp: stamp)
-            }
-            local.nextLineRetry = now + retryNanoseconds
-            local.nextHealthCheck = now + Self.healthCheckNanoseconds
-            queue.push(events)
-        } catch {
-            chipLost(error, &local)
-        }
-    }
-
-    /// Requests one line; true if it is held now. Busy or missing lines are recorded and logged
-    /// (once per distinct problem); a vanished chip throws. An output waiting for its shared
-    /// attribute is left alone until `resolveRestore`.
-    @discardableResult
-    private func request(_ index: Int, on chip: any GPIOChipProtocol, _ local: inout Local) throws(GPIOError) -> Bool {
-        let slot = slots[index]
-        let (waiting, restored) = shared.withLock { ($0.awaitingRestore.contains(index), $0.restoredLevels[index]) }
-        if waiting { return false }
-        do throws(GPIOError) {
-            let offset: UInt32
-            if let pin = slot.line.pin { offset = pin } else { offset = try chip.findLine(named: slot.line.lineName ?? "") }
-            shared.withLock { $0.offsets[index] = offset }
-            var request = slot.line.request
-            request.consumer = slot.consumer
-            if case .input(_, let debounceMs, _) = slot.line.direction, backend.supportsKernelDebounce,
-               slot.line.pulseCounter == nil, debounceMs > 0 {
-                request.debounceMicroseconds = UInt32(debounceMs) * 1_000
-            }
-            if let restored, case .output(_, let drive) = request.direction {
-                request.direction = .output(initialValue: restored, drive: drive)
-            }
-            let handle = try chip.requestLine(offset: offset, request)
-            shared.withLock { shared in
-                shared.handles[index] = handle
-                shared.problems[index] = nil
-            }
-            if local.lastLoggedProblem[index] != nil {
-                logger.info("device '\(slot.device)': line \(slot.line.label) on \(chip.name) is available again")
-            }
-            local.lastLoggedProblem[index] = nil
-            return true
-        } catch {
-            if error.isChipUnavailable { throw error }
-            var problem = "\(error)"
-            if error.kind == .busy, let offset = shared.withLock({ $0.offsets[index] }),
-               let holder = try? chip.lineInfo(offset: offset).consumer, !holder.isEmpty {
-                problem += " (held by '\(holder)')"
-            }
-            shared.withLock { $0.problems[index] = problem }
-            if local.lastLoggedProblem[index] != problem {
-                logger.error("device '\(slot.device)': line \(slot.line.label): \(problem); retrying every \(retryNanoseconds / 1_000_000) ms")
-                queue.push(.error)
-            }
-            local.lastLoggedProblem[index] = problem
-            return false
-        }
-    }
-
-    /// The chip went away: release everything, tell the platform, retry later.
-    private func chipLost(_ error: GPIOError, _ local: inout Local) {
-        let problem = "the chip \(chipText) is not available: \(error)"
-        let lines = slots.map { "\($0.line.label)" }.joined(separator: ", ")
-        logger.error("GPIO chip \(chipText) failed (lines \(lines) of \(deviceList)): \(error); retrying every \(retryNanoseconds / 1_000_000) ms")
-        releaseAll(problem: problem)
-        local.lastChipProblem = problem
-        local.nextOpen = EdgeTimestamp.monotonicNanoseconds() + retryNanoseconds
-        for index in slots.indices { local.nextReport[index] = nil }
-        queue.push(.error)
-        queue.push(deviceNames.map { .disconnected(device: $0) })
-    }
-
-    private func releaseAll(problem: String) {
-        let handles = shared.withLock { shared in
-            defer {
-                shared.handles = Array(repeating: nil, count: slots.count)
-                shared.problems = Array(repeating: problem, count: slots.count)
-                shared.chip = nil
-            }
-            return shared.handles
-        }
-        for handle in handles { handle?.release() }
     }
 
     /// On stop: momentary outputs back to their level, outputs to their safe state (reported),
@@ -538,7 +346,7 @@ final class GPIOChipWorker: Sendable {
         waiter?.resume()
     }
 
-    private var deviceList: String { deviceNames.map { "'\($0)'" }.joined(separator: ", ") }
+    var deviceList: String { deviceNames.map { "'\($0)'" }.joined(separator: ", ") }
 
     /// Waits while the chip is closed: on the wake signal alone, so a stop ends it at once.
     private func idle(nanoseconds: UInt64) {
