@@ -8,9 +8,10 @@ public struct GPIOEdgeEvent: Sendable, Hashable {
     }
 
     public var type: EdgeType
-    /// When the kernel saw the edge, in nanoseconds of its clock: CLOCK_MONOTONIC on
-    /// Linux 5.7 and later, CLOCK_REALTIME before (libgpiod v1 passes the kernel's stamp
-    /// through as a `struct timespec`). The simulated backend uses CLOCK_MONOTONIC.
+    /// When the kernel saw the edge, in nanoseconds of its clock: with libgpiod 2.x the
+    /// request's `eventClock` (CLOCK_MONOTONIC unless asked otherwise); with 1.x the kernel's
+    /// default, CLOCK_MONOTONIC on Linux 5.7 and later, CLOCK_REALTIME before (passed through
+    /// as a `struct timespec`). The simulated backend uses CLOCK_MONOTONIC.
     public var timestampNanoseconds: UInt64
     /// The line's offset on its chip.
     public var offset: UInt32

@@ -1,4 +1,5 @@
-/// Software debounce of one input's edge events (libgpiod v1 has none).
+/// Software debounce of one input's edge events, where the kernel does not debounce (libgpiod 1.x
+/// and the simulated chip; with libgpiod 2.x the chip worker asks the kernel instead).
 ///
 /// With a period of 0 every edge is reported at once, with its own timestamp. Otherwise a burst
 /// of edges is held until the line has been quiet for the period; then the level after the

@@ -6,8 +6,9 @@ import Darwin
 
 /// Turns an edge event's kernel timestamp into Unix milliseconds for telemetry `ts`.
 ///
-/// libgpiod v1 passes the kernel's stamp through: CLOCK_MONOTONIC on Linux 5.7 and later,
-/// CLOCK_REALTIME before (the simulated chip and the test mock use CLOCK_MONOTONIC). A stamp
+/// libgpiod 1.x passes the kernel's stamp through: CLOCK_MONOTONIC on Linux 5.7 and later,
+/// CLOCK_REALTIME before; libgpiod 2.x lines are requested with CLOCK_MONOTONIC (the simulated
+/// chip and the test mock use CLOCK_MONOTONIC). A stamp
 /// closer to the realtime clock than to the monotonic clock is taken as realtime; otherwise it
 /// is shifted by the current offset between the two clocks (realtime now - monotonic now).
 enum EdgeTimestamp {

@@ -116,8 +116,8 @@ public final class GPIOConnector: Connector {
         ConnectorSummary(devices: configuration.devices.map { device in
             ConnectorSummary.Device(
                 name: device.name, type: device.type,
-                telemetryKeys: device.lines.filter { $0.reportAs.telemetry }.map(\.key),
-                attributeKeys: device.lines.filter { $0.reportAs.attributes }.map(\.key),
+                telemetryKeys: device.lines.filter { $0.reportAs.telemetry }.flatMap(\.reportedKeys),
+                attributeKeys: device.lines.filter { $0.reportAs.attributes }.flatMap(\.reportedKeys),
                 rpcMethods: Self.rpcMethods,
                 details: ["chip \(device.chip) (\(device.backend.rawValue))"] + device.lines.map(Self.describe))
         })

@@ -83,6 +83,9 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
             return false
         }
 
+        /// The keys the line reports: its level, or a pulse counter's count and rate.
+        public var reportedKeys: [String] { pulseCounter.map { [key, $0.rateKey] } ?? [key] }
+
         /// `23 (pump)` or `GPIO23 (pump)`, for messages.
         public var label: String { "\(pin.map(String.init) ?? lineName ?? "?") (\(key))" }
 

@@ -4,6 +4,7 @@ import Foundation
 import IronbridgeCore
 import IronbridgeGPIO
 import IronbridgeTestSupport
+import Logging
 import Testing
 
 extension ConnectorOnLibgpiod {
@@ -124,6 +125,32 @@ extension ConnectorOnLibgpiod {
             #expect(text.contains("gpio.json") && text.contains("devices[0].chip"), "\(text)")
             #expect(text.contains("device 'Relays': opening chip gpiochip98765 failed"), "\(text)")
             #expect(text.contains("chips present: ") && text.contains("\(present.name) [ironbridge-connector-mock] (8 lines)"), "\(text)")
+        }
+    }
+
+    /// What `ironbridge check` prints (`GatewaySetup.report`) for a chip that does not exist.
+    @Suite("ironbridge check on GPIO chips", .enabled(if: isMockedLibgpiod))
+    struct CheckTests {
+        @Test func checkNamesTheChipsThatExistWhenTheConfiguredOneDoesNot() throws {
+            let present = ConnectorMockChip(lineCount: 54)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-check-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try """
+                {"thingsboard": {"host": "127.0.0.1", "port": 1883, "security": {"type": "accessToken", "accessToken": "t"}},
+                 "connectors": [{"type": "gpio", "name": "GPIO", "configuration": "gpio.json"}]}
+                """.write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+            try FeatureTests.meter("gpiochip4").write(to: folder.appendingPathComponent("gpio.json"), atomically: true, encoding: .utf8)
+            let setup = try GatewaySetup.load(
+                configFile: folder.appendingPathComponent("config.json"),
+                factories: [GPIOConnectorFactory(libgpiod: mockedLibgpiodBackend)], environment: [:],
+                logger: Logger(label: "check"))
+            let report = setup.report
+            #expect(report.contains("$.devices[0].chip: device 'Meter': opening chip gpiochip4 failed"), "\(report)")
+            #expect(report.contains("chips present: ") && report.contains("\(present.name) [ironbridge-connector-mock] (54 lines)"),
+                    "\(report)")
+            #expect(report.contains("telemetry: energy, power"), "\(report)")
+            #expect(report.contains("pulse counter (count 'energy', rate 'power' every 200 ms, pulses of at least 20 ms)"), "\(report)")
         }
     }
 
