@@ -23,7 +23,7 @@ swift test --skip-build --scratch-path "$scratch" --disable-xctest --no-parallel
 # One plain closing line with the Swift Testing counts.
 summary=$(grep -aE 'Test run with [0-9]+ tests?' "$log" | tail -n 1 || true)
 total=$(sed -nE 's/.*Test run with ([0-9]+) tests?.*/\1/p' <<<"$summary")
-failed=$(grep -acE '✘ Test .* failed after' "$log" || true)
+failed=$(grep -aE '✘ Test .* failed after' "$log" | grep -vc '✘ Test run with' || true)
 if [ -n "$total" ]; then
   echo "swift-testing: $((total - failed)) passed, $failed failed"
 fi
