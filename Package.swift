@@ -90,6 +90,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Benchmarks that print figures (not tests): `swift run -c release storage-benchmark`.
+        .executableTarget(name: "storage-benchmark", dependencies: ["IronbridgeCore"], path: "benchmarks/storage"),
+
         // Test support: a real mosquitto launcher and a platform stand-in.
         .target(
             name: "IronbridgeTestSupport",

@@ -2,7 +2,8 @@
 # Measures the gateway end to end on this machine: DEVICES Modbus slaves x REGISTERS registers
 # polled every PERIOD_MS (ON_RECEIVED), from `ironbridge simulate modbus` over loopback TCP to a
 # local mosquitto. Prints the points/s that reached the platform side, and the gateway's CPU time
-# per point and peak RSS. Usage: benchmarks/modbus-throughput.sh [seconds]   (release build)
+# per point, peak RSS and bytes written to disk per point. STORAGE=memory|file picks the store
+# (default memory). Usage: [STORAGE=file] benchmarks/modbus-throughput.sh [seconds]   (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ registers=${REGISTERS:-100}
 period=${PERIOD_MS:-100}
 mqtt_port=${MQTT_PORT:-18830}
 modbus_port=${MODBUS_PORT:-15020}
+storage=${STORAGE:-memory}
 
 swift build -c release --product ironbridge >/dev/null
 bin="$(swift build -c release --show-bin-path)/ironbridge"
@@ -23,9 +25,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-python3 - "$work" "$devices" "$registers" "$period" "$mqtt_port" "$modbus_port" <<'PY'
+python3 - "$work" "$storage" "$devices" "$registers" "$period" "$mqtt_port" "$modbus_port" <<'PY'
 import json, sys
-work, devices, registers, period, mqtt, modbus = sys.argv[1], *map(int, sys.argv[2:])
+work, storage, (devices, registers, period, mqtt, modbus) = sys.argv[1], sys.argv[2], map(int, sys.argv[3:])
 slaves = [{"deviceName": f"Bench {d}", "host": "127.0.0.1", "port": modbus, "unitId": 1 + d % 247,
            "pollPeriod": period, "timeout": 1, "byteOrder": "BIG", "wordOrder": "BIG",
            "timeseries": [{"tag": f"r{r}", "type": "16uint", "functionCode": 3, "objectsCount": 1, "address": r}
@@ -33,7 +35,7 @@ slaves = [{"deviceName": f"Bench {d}", "host": "127.0.0.1", "port": modbus, "uni
 json.dump({"reportStrategy": {"type": "ON_RECEIVED"}, "master": {"slaves": slaves}}, open(f"{work}/modbus.json", "w"))
 json.dump({"thingsboard": {"host": "127.0.0.1", "port": mqtt, "security": {"type": "accessToken", "accessToken": "bench"},
                            "sessionLimitsTimeoutMs": 100},
-           "storage": {"type": "memory"}, "logLevel": "warning", "dataFolder": f"{work}/data",
+           "storage": {"type": storage}, "logLevel": "warning", "dataFolder": f"{work}/data",
            "connectors": [{"type": "modbus", "name": "Bench", "configuration": "modbus.json"}]}, open(f"{work}/config.json", "w"))
 PY
 
@@ -47,6 +49,7 @@ sleep 0.5
 sleep 3   # warm-up: connect, first polls
 start_lines=$(wc -l < "$work/telemetry.jsonl")
 read -r utime0 stime0 < <(awk '{print $14, $15}' "/proc/$gateway/stat")
+written0=$(awk '/^write_bytes/ {print $2}' "/proc/$gateway/io")
 if python3 -c "import paho.mqtt" 2>/dev/null; then
   # RPCs during the measured window, while telemetry flows; counted in the CPU figure too.
   python3 benchmarks/rpc_latency.py "$mqtt_port" "Bench 0" 200 > "$work/rpc.txt" 2>&1 &
@@ -58,14 +61,15 @@ fi
 sleep "$seconds"
 [ -n "$rpc" ] && wait "$rpc" 2>/dev/null || true
 read -r utime1 stime1 < <(awk '{print $14, $15}' "/proc/$gateway/stat")
+written1=$(awk '/^write_bytes/ {print $2}' "/proc/$gateway/io")
 end_lines=$(wc -l < "$work/telemetry.jsonl")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$gateway/status")
 ticks=$(getconf CLK_TCK)
 
 python3 - "$work/telemetry.jsonl" "$start_lines" "$end_lines" "$seconds" "$((utime1 + stime1 - utime0 - stime0))" "$ticks" "$rss_kb" \
-  "$devices" "$registers" "$period" <<'PY'
+  "$devices" "$registers" "$period" "$storage" "$((written1 - written0))" <<'PY'
 import json, sys
-path, first, last, seconds, cpu_ticks, hz, rss, devices, registers, period = sys.argv[1:]
+path, first, last, seconds, cpu_ticks, hz, rss, devices, registers, period, storage, written = sys.argv[1:]
 first, last, seconds, cpu_ticks, hz = int(first), int(last), float(seconds), int(cpu_ticks), int(hz)
 points = messages = 0
 with open(path) as f:
@@ -81,5 +85,6 @@ print(f"load: {devices} devices x {registers} registers every {period} ms (targe
 print(f"delivered: {points / seconds:,.0f} points/s in {messages / seconds:,.1f} messages/s over {seconds:.0f} s")
 print(f"gateway CPU: {cpu / seconds * 100:.1f} % of one core, {cpu / max(points, 1) * 1e6:.2f} us per point")
 print(f"gateway peak RSS: {int(rss) / 1024:.1f} MiB")
+print(f"storage: {storage}; written to disk: {int(written) / max(points, 1):.1f} bytes per point ({int(written) / seconds / 1e6:.2f} MB/s, /proc/PID/io write_bytes)")
 PY
 cat "$work/rpc.txt"

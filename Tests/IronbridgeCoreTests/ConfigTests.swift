@@ -73,14 +73,33 @@ struct ConfigTests {
 
     @Test("every error names the file, the JSON path and what was expected")
     func typedErrors() throws {
-        let config = #"{"thingsboard": {"host": 5, "port": "high", "qos": 2, "security": {"type": "magic"}}, "storage": {"type": "sqlite"}, "connectors": [{"type": "test", "name": "T"}]}"#
+        let config = #"{"thingsboard": {"host": 5, "port": "high", "qos": 2, "security": {"type": "magic"}}, "storage": {"type": "sqlite", "max_disk_mb": "big"}, "connectors": [{"type": "test", "name": "T"}]}"#
         let errors = try ConfigFolder(["config.json": config]).errors()
         #expect(errors.contains { $0.contains("config.json: $.thingsboard.host: expected a string, found a number") }, "\(errors)")
         #expect(errors.contains { $0.contains("$.thingsboard.port: expected a whole number, found a string") }, "\(errors)")
         #expect(errors.contains { $0.contains("$.thingsboard.qos: 2 is out of range: expected 0 to 1") }, "\(errors)")
         #expect(errors.contains { $0.contains("$.thingsboard.security.type: 'magic' is not one of") }, "\(errors)")
-        #expect(errors.contains { $0.contains("$.storage.type: storage type 'sqlite' is not available yet") }, "\(errors)")
+        #expect(errors.contains { $0.contains("$.storage.max_disk_mb: expected a whole number, found a string") }, "\(errors)")
         #expect(errors.contains { $0.contains("$.connectors[0].configuration: is required") }, "\(errors)")
+    }
+
+    @Test("the Python gateway's storage sections map onto the journal: folders, capacities, limits")
+    func storageSections() throws {
+        func storage(_ json: String) throws -> StorageConfig {
+            let config = #"{"thingsboard": {"host": "h", "security": {"type": "accessToken", "accessToken": "t"}}, "storage": "# + json + "}"
+            let folder = try ConfigFolder(["config.json": config])
+            let diagnostics = ConfigDiagnostics()
+            let loaded = try #require(GatewayConfig.load(file: folder.url.appendingPathComponent("config.json"), knownConnectorTypes: [], environment: [:], diagnostics: diagnostics))
+            return loaded.storage
+        }
+        let file = try storage(#"{"type": "file", "data_folder_path": "./data/", "max_file_count": 5, "max_records_per_file": 2000, "max_read_records_count": 10}"#)
+        #expect(file.kind == .file && file.folder.hasSuffix("/data") && file.maxRecordsCount == 10_000 && file.readRecordsCount == 10)
+        let sqlite = try storage(#"{"type": "sqlite", "data_file_path": "./data/data.db", "size_limit": 100, "max_db_amount": 3, "messages_ttl_in_days": 2}"#)
+        #expect(sqlite.kind == .sqlite && sqlite.folder.hasSuffix("/data") && sqlite.maxBytes == 300 << 20 && sqlite.ttl == .seconds(2 * 86_400))
+        let defaults = try storage("{}")
+        #expect(defaults.kind == .file && defaults.folder.hasSuffix("data/storage") && defaults.fsyncInterval == .seconds(1))
+        let memory = try storage(#"{"type": "memory", "read_records_count": 100, "max_records_count": 5000}"#)
+        #expect(!memory.isDurable && memory.maxRecordsCount == 5000 && memory.readRecordsCount == 100)
     }
 
     @Test("an unknown connector type is an error listing the known ones")

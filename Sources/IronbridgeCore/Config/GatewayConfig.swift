@@ -100,6 +100,23 @@ public struct StorageConfig: Sendable, Equatable {
     /// Records kept in memory while the disk cannot be written (full, read-only, failing).
     public var memoryFallbackRecords: Int
 
+    public init(kind: Kind, readRecordsCount: Int, maxRecordsCount: Int, folder: String, maxBytes: Int, ttl: Duration?,
+                ttlCheckPeriod: Duration, fsyncInterval: Duration, maxRecordsPerFile: Int, maxFileBytes: Int, minFreeBytes: Int,
+                memoryFallbackRecords: Int) {
+        self.kind = kind
+        self.readRecordsCount = readRecordsCount
+        self.maxRecordsCount = maxRecordsCount
+        self.folder = folder
+        self.maxBytes = maxBytes
+        self.ttl = ttl
+        self.ttlCheckPeriod = ttlCheckPeriod
+        self.fsyncInterval = fsyncInterval
+        self.maxRecordsPerFile = maxRecordsPerFile
+        self.maxFileBytes = maxFileBytes
+        self.minFreeBytes = minFreeBytes
+        self.memoryFallbackRecords = memoryFallbackRecords
+    }
+
     public var isDurable: Bool { kind != .memory }
 
     /// One line for `ironbridge check`.

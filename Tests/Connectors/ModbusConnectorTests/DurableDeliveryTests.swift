@@ -108,6 +108,9 @@ struct DurableDeliveryTests {
         try rig.broker.start()
         #expect(await rig.waitForDelivered(rig.polls - 5, within: 30), "\(rig.logText)")
         #expect(rig.logText.contains("the stored backlog is delivered"), "\(rig.logText)")
+        let stats = try await rig.platform.gatewayRPC(id: 5, method: "gateway_stats", params: [String: Any]()) as? [String: Any]
+        let storage = try #require(stats?["storage"] as? [String: Any], "\(String(describing: stats))")
+        #expect(storage["type"] as? String == "file" && (storage["bytesOnDisk"] as? Int ?? 0) > 0 && storage["corrupted"] as? Int == 0, "\(storage)")
         await rig.finish(crashes: 0, outages: 1, comment: "broker outage")
     }
 
