@@ -225,14 +225,17 @@ public final class UploadBuffer: UploadStore {
 
     /// The durable limits on records and bytes: drops whole segments, oldest first.
     func enforceRecordAndByteLimits(_ s: inout State, now: Int64) {
-        guard let journal = s.journal else { return }
+        // Only what is on disk counts here; records kept in memory while the disk fails have their own bound.
+        guard let journal = s.journal, s.diskError == nil else { return }
         for _ in 0..<100_000 {
             let overRecords = s.pendingCount > UInt64(configuration.maxRecordsCount)
             let overBytes = journal.totalBytes > configuration.maxBytes
-            guard overRecords || overBytes, journal.segments.count > 0 else { return }
+            guard overRecords || overBytes, s.diskError == nil else { return }
             let reason = overRecords ? "max_records_count \(configuration.maxRecordsCount) reached"
                                      : "max_disk_mb \(configuration.maxBytes >> 20) reached"
+            let before = (s.pendingCount, journal.totalBytes)
             dropOldestSegment(&s, reason: reason, now: now)
+            if (s.pendingCount, journal.totalBytes) == before { return }
         }
     }
 

@@ -74,6 +74,22 @@ struct DurableStoreDamageTests {
         }
     }
 
+    @Test("a file cut short (truncated) loses only the records past the cut, counted; the files after it are delivered")
+    func truncatedFile() async throws {
+        let configuration = await journal(count: 300, perFile: 100)
+        let files = try FileManager.default.contentsOfDirectory(atPath: configuration.folder).filter { $0.hasPrefix("segment-") }.sorted()
+        let path = "\(configuration.folder)/\(files[1])"
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! UInt64
+        truncate(path, off_t(size / 2))
+        let store = UploadBuffer(configuration: configuration, logger: nil)
+        defer { store.close() }
+        let numbers = await store.drainAll()
+        let stats = await store.statistics()
+        #expect(numbers.count + Int(stats.corrupted) == 300, "\(numbers.count) delivered, \(stats.corrupted) lost")
+        #expect(numbers.prefix(100) == ArraySlice(1...100) && numbers.suffix(100) == ArraySlice(201...300))
+        #expect(stats.corrupted > 40 && stats.corrupted < 60)
+    }
+
     @Test("a file overwritten with garbage entirely is reported and skipped")
     func wholeFileGarbage() async throws {
         let configuration = await journal(count: 300, perFile: 100)

@@ -11,12 +11,12 @@ public final class GatewayHarness: Sendable {
     public let logs: LogCapture
     private let task: Mutex<Task<Void, Never>?>
 
-    /// Writes `config.json` (the `thingsboard` section points at 127.0.0.1:`brokerPort` unless
-    /// `thingsboard` is given) and the connector files, loads them with `factories` and starts the gateway.
+    /// Writes `config.json` (the `thingsboard` section points at 127.0.0.1:`brokerPort`, the
+    /// `storage` section is `storage`) and the connector files, loads them with `factories` and starts the gateway.
     /// `connectors` maps a connector file name to (type, name, file JSON text).
     public init(
         brokerPort: Int, connectors: [(type: String, name: String, file: String, json: String)],
-        factories: [any ConnectorFactory], thingsboardExtra: String = "", folder: URL? = nil,
+        factories: [any ConnectorFactory], thingsboardExtra: String = "", storage: String = #"{"type": "memory"}"#, folder: URL? = nil,
         drainTimeout: Duration = .seconds(2)
     ) throws {
         let folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-gw-\(UUID().uuidString)")
@@ -26,7 +26,7 @@ public final class GatewayHarness: Sendable {
         let config = """
         {"thingsboard": {"host": "127.0.0.1", "port": \(brokerPort), "security": {"type": "accessToken", "accessToken": "test-token"},
                          "refusedRetryDelaySeconds": 1, "reconnectMaxSeconds": 1\(thingsboardExtra)},
-         "storage": {"type": "memory"},
+         "storage": \(storage),
          "connectors": [\(entries.joined(separator: ", "))]}
         """
         try config.write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
