@@ -78,11 +78,28 @@ void *mock_real_symbol(const char *symbol)
 static pthread_once_t directory_once = PTHREAD_ONCE_INIT;
 static char device_directory[64];
 
+/* At exit: the files of chips still registered, then the folder. */
+static void directory_remove(void)
+{
+	char path[128];
+	/* Never wait at exit: a thread still inside the mock keeps its chips' files. */
+	if (pthread_mutex_trylock(&mock_lock) == 0) {
+		for (struct mock_device *dev = mock_devices; dev != NULL; dev = dev->next) {
+			snprintf(path, sizeof(path), "%s/%s", device_directory, dev->name);
+			unlink(path);
+		}
+		pthread_mutex_unlock(&mock_lock);
+	}
+	rmdir(device_directory);
+}
+
 static void directory_init(void)
 {
 	snprintf(device_directory, sizeof(device_directory), "/tmp/gpiod-mock-XXXXXX");
 	if (mkdtemp(device_directory) == NULL)
 		snprintf(device_directory, sizeof(device_directory), "/nonexistent-gpiod-mock");
+	else
+		atexit(directory_remove);
 }
 
 const char *gpiod_mock_device_directory(void)
