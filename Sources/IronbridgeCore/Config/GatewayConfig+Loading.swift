@@ -55,6 +55,7 @@ extension GatewayConfig {
         node.checkKeys(
             known: ["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
                     "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
+                    "maxIncomingMessageBytes", "maxPendingRpcs", "maxPendingRpcsPerDevice",
                     "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity"],
             ignored: [
                 "remoteShell": "no remote shell", "remoteConfiguration": "configuration is read from files only",
@@ -91,7 +92,10 @@ extension GatewayConfig {
             maxInflightMessages: node["maxInflightMessages"].int(default: 100, in: 1...65535),
             refusedRetryDelaySeconds: node["refusedRetryDelaySeconds"].double(default: 60, in: 0.1...86400),
             reconnectMaxSeconds: node["reconnectMaxSeconds"].double(default: 60, in: 1...3600),
-            clientID: node["clientId"].optionalString())
+            clientID: node["clientId"].optionalString(),
+            maxIncomingMessageBytes: node["maxIncomingMessageBytes"].int(default: 1 << 20, in: 1024...268_435_455),
+            maxPendingRPCs: node["maxPendingRpcs"].int(default: 512, in: 1...100_000),
+            maxPendingRPCsPerDevice: node["maxPendingRpcsPerDevice"].int(default: 32, in: 1...100_000))
     }
 
     static func loadSecurity(_ node: ConfigNode, tokenOverride: String?) -> (ThingsBoardConfig.Security?, Bool) {

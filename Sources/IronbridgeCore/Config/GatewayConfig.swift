@@ -50,6 +50,11 @@ public struct ThingsBoardConfig: Sendable, Equatable {
     public var refusedRetryDelaySeconds: Double
     public var reconnectMaxSeconds: Double
     public var clientID: String?
+    /// Messages from the platform larger than this are refused before they are parsed.
+    public var maxIncomingMessageBytes: Int = 1 << 20
+    /// RPCs waiting for their reply, in total and per device; beyond them an RPC is answered `busy` at once.
+    public var maxPendingRPCs: Int = 512
+    public var maxPendingRPCsPerDevice: Int = 32
 
     public var mqttConfiguration: MQTTConfiguration {
         var configuration = MQTTConfiguration(

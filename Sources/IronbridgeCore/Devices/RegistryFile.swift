@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The device registry on disk: `<dataFolder>/devices.json`, written atomically (a temporary
 /// file, fsync, rename, fsync of the folder), so a power cut leaves the old or the new
@@ -48,52 +49,43 @@ public struct RegistryFile: Sendable {
         }
     }
 
-    /// Writes the entries atomically. Errors are logged, never fatal: the gateway keeps running from memory.
-    public func save(_ entries: [Entry]) {
+    /// Writes the entries atomically: a temporary file of its own name, fsync, rename over
+    /// devices.json, fsync of the folder. Throws what failed; the caller keeps the old state.
+    public func save(_ entries: [Entry]) throws(StorageError) {
         let document: JSONValue = ["version": 1, "devices": .array(entries.map {
             ["configuredName": .string($0.configuredName), "connector": .string($0.connector), "type": .string($0.type), "platformName": .string($0.platformName)]
         })]
+        let folder = url.deletingLastPathComponent().path
+        try StorageFile.makeFolder(folder)
+        let temporary = "\(folder)/\(Self.temporaryPrefix)\(getpid()).\(Self.nextTemporary.add(1)).tmp"
         do {
-            try writeAtomically(document.jsonBytes + [0x0A])
+            let file = try StorageFile.open(temporary, create: true)
+            try file.truncate(to: 0)
+            try file.write(document.jsonBytes + [0x0A], at: 0)
+            try file.sync()
+            try StorageFile.rename(temporary, to: url.path)
         } catch {
-            logger.error("could not save the device registry to \(url.path): \(error)")
+            try? StorageFile.remove(temporary)
+            throw error
         }
+        try StorageFile.syncFolder(folder)
     }
 
-    struct WriteError: Error, CustomStringConvertible {
-        var description: String
-    }
+    private static let temporaryPrefix = ".devices.json."
+    private static let nextTemporary = Counter()
 
-    private func writeAtomically(_ bytes: [UInt8]) throws {
-        let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent(".devices.json.\(getpid()).tmp")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WriteError(description: "open \(temporary.path): \(String(cString: strerror(errno)))") }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                close(fd)
-                throw WriteError(description: "write \(temporary.path): \(message)")
-            }
-            written += result
-        }
-        guard fsync(fd) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw WriteError(description: "fsync \(temporary.path): \(message)")
-        }
-        close(fd)
-        guard rename(temporary.path, url.path) == 0 else {
-            throw WriteError(description: "rename to \(url.path): \(String(cString: strerror(errno)))")
-        }
-        let folderFD = open(folder.path, O_RDONLY | O_DIRECTORY)
-        if folderFD >= 0 {
-            _ = fsync(folderFD)
-            close(folderFD)
+    /// Removes temporary files a killed gateway left behind.
+    public func removeLeftovers() {
+        let folder = url.deletingLastPathComponent().path
+        for name in (try? StorageFile.list(folder)) ?? [] where name.hasPrefix(Self.temporaryPrefix) && name.hasSuffix(".tmp") {
+            try? StorageFile.remove("\(folder)/\(name)")
+            logger.info("removed \(name), left in \(folder) by a gateway that stopped while saving the device registry")
         }
     }
+}
+
+/// A thread-safe counter for unique temporary file names.
+final class Counter: Sendable {
+    private let value = Mutex<UInt64>(0)
+    func add(_ amount: UInt64) -> UInt64 { value.withLock { $0 += amount; return $0 } }
 }

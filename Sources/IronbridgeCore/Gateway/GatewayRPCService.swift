@@ -61,7 +61,7 @@ final class GatewayRPCService: GatewayRPCHandler {
             restart.request(after: .milliseconds(Int(delay * 1000)))
             return ["success": true, "restartInSeconds": .double(delay)]
         default:
-            logger.info("gateway RPC '\(method)' is not known; answered 404")
+            logger.info("gateway RPC '\(PlatformText.clip(method))' is not known; answered 404")
             return Self.methodNotFound
         }
     }
@@ -70,17 +70,27 @@ final class GatewayRPCService: GatewayRPCHandler {
         guard let pairs = params.objectValue, !pairs.isEmpty else {
             return ["success": false, "error": "expected params {\"<old name>\": \"<new name>\"}"]
         }
+        var renames: [(old: String, new: String)] = []
         for (old, newValue) in pairs.sorted(by: { $0.key < $1.key }) {
             guard let new = newValue.stringValue, !new.isEmpty else {
-                return ["success": false, "error": .string("the new name for '\(old)' must be a non-empty string")]
+                return ["success": false, "error": .string("the new name for '\(PlatformText.clip(old))' must be a non-empty string")]
             }
-            switch registry.rename(from: old, to: new) {
-            case .renamed(let configured): logger.info("device '\(configured)' is now called '\(new)' on the platform (was '\(old)')")
-            case .alreadyApplied: logger.debug("rename '\(old)' -> '\(new)' already applied")
-            case .unknownDevice: logger.warning("rename of unknown device '\(old)' ignored")
-            }
+            renames.append((old, new))
         }
-        return ["success": true]
+        switch registry.rename(renames) {
+        case .failure(let failure):
+            logger.warning("\(PlatformText.clip(failure.description, limit: 600))")
+            return ["success": false, "error": .string(PlatformText.clip(failure.description, limit: 600))]
+        case .success(let outcomes):
+            for (old, new, outcome) in outcomes {
+                switch outcome {
+                case .renamed(let configured): logger.info("device '\(configured)' is now called '\(PlatformText.clip(new))' on the platform (was '\(PlatformText.clip(old))')")
+                case .alreadyApplied: logger.debug("rename '\(PlatformText.clip(old))' -> '\(PlatformText.clip(new))' already applied")
+                case .unknownDevice: logger.warning("rename of unknown device '\(PlatformText.clip(old))' ignored")
+                }
+            }
+            return ["success": true]
+        }
     }
 
     private func delete(_ params: JSONValue) -> JSONValue {
@@ -88,8 +98,13 @@ final class GatewayRPCService: GatewayRPCHandler {
             return ["success": false, "error": "expected params \"<device name>\""]
         }
         switch registry.delete(name) {
-        case .forgotten(let configured): logger.info("device '\(name)' was deleted on the platform; it will be created again as '\(configured)' with its next data")
-        case .unknownDevice: logger.warning("delete of unknown device '\(name)' ignored")
+        case .failure(let failure):
+            logger.error("\(failure)")
+            return ["success": false, "error": .string(failure.description)]
+        case .success(.forgotten(let configured)):
+            logger.info("device '\(PlatformText.clip(name))' was deleted on the platform; it will be created again as '\(configured)' with its next data")
+        case .success(.unknownDevice):
+            logger.warning("delete of unknown device '\(PlatformText.clip(name))' ignored")
         }
         return ["success": true]
     }

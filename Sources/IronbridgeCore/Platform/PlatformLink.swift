@@ -33,6 +33,7 @@ public final class PlatformLink: Sendable {
     /// meet the small ids the server gives its own RPCs (a plain broker echoes both back).
     private let nextRequestID = Mutex<Int64>(1_000_000_000)
     private let defaultLimits: SessionLimits
+    private let admission: RPCAdmission
 
     public init(configuration: ThingsBoardConfig, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
                 directory: any ConnectorDirectory, gatewayRPC: any GatewayRPCHandler, readRecordsCount: Int, logger: Logger) throws(MQTTError) {
@@ -44,6 +45,7 @@ public final class PlatformLink: Sendable {
         self.gatewayRPC = gatewayRPC
         self.logger = logger
         self.defaultLimits = SessionLimits(maxPayloadSize: configuration.maxPayloadSizeBytes, maxInflightMessages: configuration.maxInflightMessages)
+        self.admission = RPCAdmission(maxTotal: configuration.maxPendingRPCs, maxPerDevice: configuration.maxPendingRPCsPerDevice)
         self.sender = UploadSender(client: client, store: store, registry: registry, gate: gate, statistics: statistics,
                                    limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger)
         client.setMaxInflightMessages(configuration.maxInflightMessages)
@@ -100,12 +102,15 @@ public final class PlatformLink: Sendable {
 
     private func route(_ message: MQTTMessage, in group: inout DiscardingTaskGroup) {
         let topic = message.topic
+        guard message.payload.count <= configuration.maxIncomingMessageBytes else {
+            return malformed(topic, "it has \(message.payload.count) bytes, more than thingsboard.maxIncomingMessageBytes (\(configuration.maxIncomingMessageBytes)); refused unread")
+        }
         let payload: JSONValue
         do {
             payload = try JSONValue.parse(message.payload)
         } catch {
             statistics.malformedMessage()
-            logger.warning("ignoring a message on \(topic): \(error)")
+            logger.warning("ignoring a message on \(PlatformText.clip(topic)): \(error)")
             return
         }
         switch topic {
@@ -116,10 +121,18 @@ public final class PlatformLink: Sendable {
             // Our own replies come back on a plain broker: they have no method. Ignore them quietly.
             guard let methodValue = data["method"] else { return }
             guard let method = methodValue.stringValue, let id = data["id"]?.intValue else {
-                return malformed(topic, "the RPC for '\(device)' has no numeric id or string method")
+                return malformed(topic, "the RPC for '\(PlatformText.clip(device))' has no numeric id or string method")
             }
             let params = (data["params"] ?? .null).unwrappingJSONString
-            group.addTask { await self.serveDeviceRPC(platformName: device, id: id, method: method, params: params) }
+            if let refusal = admission.admit(device) {
+                logger.warning("RPC \(PlatformText.clip(method)) (id \(id)) for '\(PlatformText.clip(device))' refused: \(refusal)")
+                group.addTask { await self.reply(device: device, id: id, data: ["error": .string(refusal)]) }
+                return
+            }
+            group.addTask {
+                await self.serveDeviceRPC(platformName: device, id: id, method: method, params: params)
+                self.admission.release(device)
+            }
         case Topic.attributes:
             guard let device = payload["device"]?.stringValue, let data = payload["data"]?.objectValue else {
                 return malformed(topic, "expected {\"device\": string, \"data\": object}")
@@ -159,23 +172,29 @@ public final class PlatformLink: Sendable {
             return
         }
         let params = (payload["params"] ?? .null).unwrappingJSONString
+        if let refusal = admission.admit("") {
+            logger.warning("gateway RPC \(PlatformText.clip(method)) (id \(id)) refused: \(refusal)")
+            group.addTask { await self.reply(toGatewayRPC: id, with: ["error": .string(refusal)]) }
+            return
+        }
         group.addTask {
             let result = await self.gatewayRPC.handleGatewayRPC(method: method, params: params)
             await self.reply(toGatewayRPC: id, with: result)
+            self.admission.release("")
         }
     }
 
     private func malformed(_ topic: String, _ expectation: String) {
         statistics.malformedMessage()
-        logger.warning("ignoring a malformed message on \(topic): \(expectation)")
+        logger.warning("ignoring a malformed message on \(PlatformText.clip(topic)): \(expectation)")
     }
 
     // MARK: - RPC
 
     private func serveDeviceRPC(platformName: String, id: Int64, method: String, params: JSONValue) async {
         guard let record = registry.record(platformName: platformName), let connector = directory.connector(named: record.connector) else {
-            logger.warning("RPC \(method) (id \(id)) for unknown device '\(platformName)'")
-            await reply(device: platformName, id: id, data: ["error": .string("unknown device '\(platformName)'")])
+            logger.warning("RPC \(PlatformText.clip(method)) (id \(id)) for unknown device '\(PlatformText.clip(platformName))'")
+            await reply(device: platformName, id: id, data: ["error": .string("unknown device '\(PlatformText.clip(platformName))'")])
             statistics.rpcServed(timedOut: false)
             return
         }
@@ -190,15 +209,15 @@ public final class PlatformLink: Sendable {
                     self.statistics.rpcServed(timedOut: false)
                     await self.reply(device: self.registry.platformName(of: record.configuredName), id: id, data: data)
                 } else {
-                    self.logger.warning("RPC \(method) (id \(id)) on '\(record.configuredName)' finished after its \(timeoutMs) ms deadline; its result was dropped")
+                    self.logger.warning("RPC \(PlatformText.clip(method)) (id \(id)) on '\(record.configuredName)' finished after its \(timeoutMs) ms deadline; its result was dropped")
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(timeoutMs))
                 guard !Task.isCancelled, answer.claim() else { return }
                 self.statistics.rpcServed(timedOut: true)
-                self.logger.warning("RPC \(method) (id \(id)) on '\(record.configuredName)' timed out after \(timeoutMs) ms")
-                let data = connector.errorReply("RPC \(method) on '\(platformName)' timed out after \(timeoutMs) ms")
+                self.logger.warning("RPC \(PlatformText.clip(method)) (id \(id)) on '\(record.configuredName)' timed out after \(timeoutMs) ms")
+                let data = connector.errorReply("RPC \(PlatformText.clip(method)) on '\(PlatformText.clip(platformName))' timed out after \(timeoutMs) ms")
                 await self.reply(device: platformName, id: id, data: data)
             }
             await group.next()
@@ -228,7 +247,7 @@ public final class PlatformLink: Sendable {
 
     private func deliverAttributeUpdate(platformName: String, values: [String: JSONValue]) async {
         guard let record = registry.record(platformName: platformName), let connector = directory.connector(named: record.connector) else {
-            logger.warning("shared attribute update for unknown device '\(platformName)' ignored")
+            logger.warning("shared attribute update for unknown device '\(PlatformText.clip(platformName))' ignored")
             return
         }
         await connector.handleAttributeUpdate(device: record.configuredName, values: values)

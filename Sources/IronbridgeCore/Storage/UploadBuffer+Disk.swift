@@ -12,6 +12,7 @@ extension UploadBuffer {
     func openDisk(_ s: inout State) {
         let folder = configuration.folder
         let firstMemoryOnly = s.memory.first(where: { !$0.onDisk })?.stored.sequence ?? s.next
+        let previousError = s.diskError
         do {
             if s.journal == nil {
                 try StorageFile.makeFolder(folder)
@@ -32,7 +33,6 @@ extension UploadBuffer {
                 if !hadMemory { s.next = journal.nextSequence }
                 s.journal = journal
                 s.releaseLog = log
-                s.diskError = nil
                 advanceFloor(&s)
                 let waiting = s.pendingCount
                 s.messages.append((.info, "storage: durable journal in \(folder)" + (waiting > 0 ? ": \(waiting) records waiting from before, \(journal.totalBytes >> 10) KiB" : "")))
@@ -43,9 +43,9 @@ extension UploadBuffer {
                 try journal.restart(at: firstMemoryOnly)
             }
             try writeMemoryOnly(&s)
-            if let error = s.diskError {
-                s.messages.append((.notice, "storage: \(folder) can be written again (it failed with: \(error)); records kept in memory meanwhile are on disk now"))
-                s.diskError = nil
+            s.diskError = nil
+            if let previousError {
+                s.messages.append((.notice, "storage: \(folder) can be written again (it failed with: \(previousError)); records kept in memory meanwhile are on disk now"))
             }
             advanceFloor(&s)
             try s.releaseLog?.rewrite(s.released)

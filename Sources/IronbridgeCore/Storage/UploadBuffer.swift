@@ -263,6 +263,3 @@ public final class UploadBuffer: UploadStore {
         for (level, line) in messages { logger?.log(level: level, "\(line)") }
     }
 }
-
-/// The memory store under its earlier name, for code written against it.
-public typealias MemoryUploadStore = UploadBuffer

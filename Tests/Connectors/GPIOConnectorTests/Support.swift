@@ -94,7 +94,7 @@ func readConfiguration(_ json: String) -> (GPIOConnectorConfiguration?, ConfigDi
 /// reports is read back from the store.
 final class RunningConnector: Sendable {
     let connector: GPIOConnector
-    let store = MemoryUploadStore(capacity: 100_000)
+    let store = UploadBuffer(capacity: 100_000)
     let registry = DeviceRegistry()
     let statistics = GatewayStatistics()
     let logs = LogCapture()

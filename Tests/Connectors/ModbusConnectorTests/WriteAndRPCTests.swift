@@ -10,7 +10,7 @@ struct WriteAndRPCTests {
         """
         {"master": {"slaves": [
           {"deviceName": "Big", "host": "127.0.0.1", "port": \(port), "unitId": 1, "pollPeriod": 60000, "timeout": 1,
-           "byteOrder": "BIG", "wordOrder": "BIG",
+           "byteOrder": "BIG", "wordOrder": "BIG", "allowedWrites": {"holdingRegisters": [[100, 107], 1]},
            "attributeUpdates": [{"tag": "setpoint", "type": "16int", "functionCode": 6, "address": 50},
                                 {"tag": "label", "type": "string", "functionCode": 16, "objectsCount": 2, "address": 60}],
            "rpc": [{"tag": "setRelay", "type": "bits", "functionCode": 5, "address": 10},
@@ -20,7 +20,7 @@ struct WriteAndRPCTests {
                    {"tag": "getLimit", "type": "32float", "functionCode": 3, "objectsCount": 2, "address": 30},
                    {"tag": "getMode", "type": "16uint", "functionCode": 3, "address": 40, "variants": {"1": "auto"}}]},
           {"deviceName": "Little", "host": "127.0.0.1", "port": \(port), "unitId": 2, "pollPeriod": 60000, "timeout": 1,
-           "byteOrder": "BIG", "wordOrder": "LITTLE"}]}}
+           "byteOrder": "BIG", "wordOrder": "LITTLE", "allowedWrites": true}]}}
         """
     }
 

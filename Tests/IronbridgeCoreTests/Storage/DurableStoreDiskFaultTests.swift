@@ -29,7 +29,7 @@ struct DurableStoreDiskFaultTests {
         // Space comes back: the records kept in memory are written within one retry period.
         #expect(mount.resize(kiB: 8192))
         #expect(await eventually(within: 15) { await store.statistics().diskError == nil })
-        #expect(logs.messages.contains { $0.contains("can be written again") }, "\(logs.messages)")
+        #expect(await eventually(within: 5) { logs.messages.contains { $0.contains("can be written again") } }, "\(logs.messages)")
         store.close()
         let reopened = UploadBuffer(configuration: configuration, logger: nil)
         defer { reopened.close() }

@@ -6,13 +6,13 @@ import IronbridgeModbus
 /// recorded in the node's diagnostics with file and JSON path.
 struct ModbusConfigReader {
     static let rootKeys: Set<String> = ["name", "master", "server", "slave", "reportStrategy", "logLevel", "id",
-                                        "configVersion", "enableRemoteLogging"]
+                                        "configVersion", "enableRemoteLogging", "allowedWrites"]
     static let slaveKeys: Set<String> = [
         "deviceName", "name", "deviceType", "type", "host", "port", "method", "unitId", "pollPeriod", "timeout",
         "byteOrder", "wordOrder", "retries", "connectAttemptTimeMs", "connectAttemptCount", "connectionAttempt",
         "waitAfterFailedAttemptsMs", "delayBetweenRequestsMs", "reportStrategy", "sendDataOnlyOnChange",
         "attributes", "timeseries", "attributeUpdates", "rpc", "baudrate", "bytesize", "parity", "stopbits",
-        "maxRegistersPerRequest", "maxBitsPerRequest", "maxRegisterGap", "maxBitGap", "tls",
+        "maxRegistersPerRequest", "maxBitsPerRequest", "maxRegisterGap", "maxBitGap", "tls", "allowedWrites",
     ]
     /// Keys of the Python gateway that change nothing we do, reported as warnings.
     static let ignoredSlaveKeys: [String: String] = [
@@ -26,6 +26,8 @@ struct ModbusConfigReader {
     ]
 
     let connectorStrategy: ModbusReportStrategy
+    /// The connector file's `allowedWrites`, for devices without their own.
+    var connectorWrites: ModbusWritePolicy? = nil
 
     /// The devices, or nil when the file has errors (all recorded).
     static func read(_ root: ConfigNode, gatewayStrategy: ModbusReportStrategy) -> [ModbusDeviceConfig]? {
@@ -39,7 +41,7 @@ struct ModbusConfigReader {
             root["slave"].error("the gateway as a Modbus slave (server) is not supported; remove the 'slave' section (the 'master' section works on its own)")
         }
         let strategy = ModbusReportStrategy.read(root["reportStrategy"]) ?? gatewayStrategy
-        let reader = ModbusConfigReader(connectorStrategy: strategy)
+        let reader = ModbusConfigReader(connectorStrategy: strategy, connectorWrites: ModbusWritePolicy.read(root["allowedWrites"]))
         var devices: [ModbusDeviceConfig] = []
         if root["master"].exists {
             root["master"].checkKeys(known: ["slaves"])
@@ -117,6 +119,8 @@ struct ModbusConfigReader {
         let timeseries = readKeys(node["timeseries"], role: .timeseries, keys)
         let updates = readKeys(node["attributeUpdates"], role: .attributeUpdate, keys)
         let rpc = readKeys(node["rpc"], role: .rpc, keys)
+        var writePolicy = ModbusWritePolicy.read(setting("allowedWrites")) ?? connectorWrites ?? .configuredOnly
+        for key in updates + rpc { writePolicy.include(key) }
         guard let name, let endpoint, node.diagnostics.errors.count == errorsBefore else { return nil }
         checkDuplicateTags(attributes + timeseries, node: node, what: "attributes/timeseries")
         checkDuplicateTags(rpc, node: node["rpc"], what: "rpc")
@@ -125,7 +129,7 @@ struct ModbusConfigReader {
             timeoutMs: max(1, Int((timeoutSeconds * 1000).rounded())), byteOrder: byteOrder, wordOrder: wordOrder,
             delayBetweenRequestsMs: delay, policy: policy,
             planner: planner, reportStrategy: strategy, attributes: attributes, timeseries: timeseries,
-            attributeUpdates: updates, rpc: rpc)
+            attributeUpdates: updates, rpc: rpc, writePolicy: writePolicy)
         do {
             _ = try device.readPlan()
         } catch {

@@ -57,6 +57,8 @@ struct ModbusDeviceConfig: Sendable {
     var timeseries: [ModbusKeyConfig]
     var attributeUpdates: [ModbusKeyConfig]
     var rpc: [ModbusKeyConfig]
+    /// Where the reserved `set` RPC may write: `allowedWrites` plus every configured write key.
+    var writePolicy: ModbusWritePolicy = .configuredOnly
 
     /// The keys that are polled: attributes then timeseries.
     var polledKeys: [ModbusKeyConfig] { attributes + timeseries }

@@ -6,7 +6,7 @@ extension ModbusConnector {
     /// writes reply with the value written; errors `{"result":{"error":"..."}}`.
     public func handleRPC(_ call: RPCCall) async -> JSONValue {
         guard let device = config(of: call.device) else {
-            return errorReply("unknown Modbus device '\(call.device)'")
+            return errorReply("unknown Modbus device '\(PlatformText.clip(call.device))'")
         }
         let key: ModbusKeyConfig
         var value: JSONValue?
@@ -14,6 +14,9 @@ extension ModbusConnector {
             switch ModbusRPCRequest.parse(method: call.method, params: call.params, device: device) {
             case .success(let parsed): (key, value) = parsed
             case .failure(let failure): return errorReply(failure.message)
+            }
+            if call.method == "set", let refusal = Self.writeRefusal(key, device: device, connectorName: name) {
+                return errorReply(refusal)
             }
         } else if let configured = device.rpc.first(where: { $0.tag == call.method }) {
             key = configured
@@ -25,7 +28,7 @@ extension ModbusConnector {
             }
         } else {
             let known = (["get", "set"] + device.rpc.map(\.tag)).joined(separator: ", ")
-            return errorReply("unknown method '\(call.method)' for device '\(call.device)'; known: \(known)")
+            return errorReply("unknown method '\(PlatformText.clip(call.method))' for device '\(call.device)'; known: \(known)")
         }
         let outcome: Result<JSONValue, ModbusRPCFailure>
         if let value {
@@ -37,6 +40,19 @@ extension ModbusConnector {
         case .success(let result): return ["result": ["value": result]]
         case .failure(let failure): return errorReply(failure.message)
         }
+    }
+
+    /// Why `set` may not write where `key` points, or nil when it may (see ``ModbusWritePolicy``).
+    static func writeRefusal(_ key: ModbusKeyConfig, device: ModbusDeviceConfig, connectorName: String) -> String? {
+        guard let table = ModbusWritePolicy.table(of: key.functionCode) else { return nil }
+        let last = key.address + max(1, key.objectCount) - 1
+        guard !device.writePolicy.allows(table, key.address...last) else { return nil }
+        let what = table == .coils ? "coil" : "holding register"
+        let span = last == key.address ? "\(what) \(key.address)" : "\(what)s \(key.address)-\(last)"
+        let example = last == key.address ? "\(key.address)" : "[\(key.address), \(last)]"
+        return "set: writing \(span) of '\(device.name)' is not allowed: no configured key writes there. "
+            + "To allow it, add \"allowedWrites\": {\"\(table.rawValue)\": [\(example)]} to the device in the \(connectorName) connector file "
+            + "(or \"allowedWrites\": true for any address of the device)"
     }
 
     /// A bare value, or `{"value": x}`.
@@ -73,7 +89,7 @@ extension ModbusConnector {
         guard let worker = worker(of: device.name) else { return .failure(ModbusRPCFailure("no line for '\(device.name)'")) }
         let type = key.codec.type
         guard let modbusValue = ModbusValue(json: value, for: type) else {
-            return .failure(ModbusRPCFailure("\(value.jsonString) cannot be written as \(type)"))
+            return .failure(ModbusRPCFailure("\(PlatformText.clip(value)) cannot be written as \(type)"))
         }
         let operation: @Sendable (ModbusConnection) throws(ModbusError) -> Void
         do {
@@ -102,7 +118,7 @@ extension ModbusConnector {
                 return .failure(ModbusRPCFailure("function code \(key.functionCode.rawValue) does not write"))
             }
         } catch {
-            return .failure(ModbusRPCFailure("cannot encode \(value.jsonString) as \(type): \(error)"))
+            return .failure(ModbusRPCFailure("cannot encode \(PlatformText.clip(value)) as \(type): \(error)"))
         }
         return await worker.perform({ session in
             session.request(device, retries: device.policy.retries, operation).mapError { ModbusRPCFailure("\($0)") }

@@ -27,14 +27,14 @@ enum ModbusRPCRequest {
             for part in text.split(separator: ";") {
                 let trimmed = part.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }
-                guard let equals = trimmed.firstIndex(of: "=") else { return fail("'\(trimmed)' is not key=value") }
+                guard let equals = trimmed.firstIndex(of: "=") else { return fail("'\(PlatformText.clip(trimmed))' is not key=value") }
                 let name = String(trimmed[..<equals]).trimmingCharacters(in: .whitespaces)
                 let raw = String(trimmed[trimmed.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
-                guard fields.contains(name) else { return fail("unknown field '\(name)'") }
+                guard fields.contains(name) else { return fail("unknown field '\(PlatformText.clip(name))'") }
                 members[name] = name == "value" || name == "type" ? .string(raw) : (Int64(raw).map(JSONValue.int) ?? .string(raw))
             }
         case .object(let object):
-            for name in object.keys where !fields.contains(name) { return fail("unknown field '\(name)'") }
+            for name in object.keys where !fields.contains(name) { return fail("unknown field '\(PlatformText.clip(name))'") }
             members = object
         default:
             return fail("params must be a string")
