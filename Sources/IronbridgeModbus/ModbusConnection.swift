@@ -18,10 +18,12 @@ import Darwin
 /// Errors: each libmodbus call's `errno` is captured immediately and thrown as a
 /// ``ModbusError`` naming the operation, unit, addresses and endpoint. After a
 /// connection-loss error the connection is closed (``isConnected`` becomes false); call
-/// ``connect()`` again to reconnect. After a timeout, the next request first discards a
-/// possible late reply, so it cannot be mistaken for the answer to a new request: over
-/// TCP by reopening the socket (a late reply would otherwise fail the next request with
-/// a transaction-id mismatch), on a serial line with `modbus_flush`.
+/// ``connect()`` again to reconnect. After a timeout, a garbled reply (bad CRC) or a reply
+/// that does not match its request, the next request first resynchronises the line, so a
+/// late, duplicated or noisy frame cannot be mistaken for the answer to a new request: over
+/// TCP by reopening the socket (a stale frame would otherwise fail every later request with
+/// a transaction-id mismatch), on a serial line by waiting until the line is silent for
+/// an inter-frame gap and dropping what arrived (`modbus_flush`).
 public final class ModbusConnection {
     public let endpoint: ModbusEndpoint
     /// The unit id (slave address) requests go to, once ``setSlave(_:)`` was called.
@@ -239,7 +241,10 @@ public final class ModbusConnection {
         }
         if call(context) == -1 {
             let cause = ModbusError.Cause(errno: errno)
-            if cause == .timeout { discardLateReplies = true }
+            switch cause {
+            case .timeout, .badCRC, .invalidResponse: discardLateReplies = true
+            default: break
+            }
             if cause.isConnectionLoss { close() }
             throw error(operation, address: address, count: count, cause: cause)
         }
@@ -252,7 +257,7 @@ public final class ModbusConnection {
         _ operation: ModbusError.Operation, address: Int, count: Int
     ) throws(ModbusError) {
         guard case .tcp = endpoint else {
-            modbus_flush(context)
+            drainSerialInput()
             return
         }
         modbus_close(context)
@@ -260,6 +265,21 @@ public final class ModbusConnection {
             let cause = ModbusError.Cause(errno: errno)
             isConnected = false
             throw error(operation, address: address, count: count, cause: cause)
+        }
+    }
+
+    /// Drops serial input until the line has been silent for an inter-frame gap (at least
+    /// 3.5 characters, never under 5 ms), at most 20 rounds: noise or a frame still arriving
+    /// is gone before the next request goes out.
+    private func drainSerialInput() {
+        var gapMicroseconds: UInt32 = 5_000
+        if case .rtu(let settings) = endpoint {
+            // 11 bits per character, 3.5 characters, doubled for slow USB adapters.
+            gapMicroseconds = max(gapMicroseconds, UInt32(2 * 3.5 * 11 * 1_000_000 / Double(max(settings.baudRate, 1))))
+        }
+        for _ in 0..<20 {
+            usleep(gapMicroseconds)
+            if modbus_flush(context) <= 0 { return }
         }
     }
 

@@ -10,6 +10,9 @@ public struct ModbusServerFault: Sendable, Hashable {
         case delay(Duration)
         /// Never reply: the master sees a timeout.
         case drop
+        /// Reply twice: the second copy waits in the master's input and answers its next
+        /// request (a gateway in between that retransmits, a slave with a bug).
+        case duplicate
     }
 
     public var addresses: ClosedRange<Int>

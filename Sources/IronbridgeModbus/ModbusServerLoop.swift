@@ -186,6 +186,8 @@ final class ModbusServerLoop: @unchecked Sendable {
                 return true
             case .delay(let delay):
                 if wake.wait(for: delay) { return false }
+            case .duplicate:
+                store.state.withLock { state in _ = modbus_reply(context, request, length, state.mapping) }
             case nil:
                 break
             }

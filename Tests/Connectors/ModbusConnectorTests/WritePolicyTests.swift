@@ -63,3 +63,4 @@ struct WritePolicyTests {
         #expect(errors.contains { $0.contains("allowedWrites.holdingRegisters[0]: expected an address (0-65535) or [first, last] with first <= last") }, "\(errors)")
     }
 }
+
