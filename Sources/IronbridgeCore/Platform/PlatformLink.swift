@@ -34,6 +34,11 @@ public final class PlatformLink: Sendable {
     private let nextRequestID = Mutex<Int64>(1_000_000_000)
     private let defaultLimits: SessionLimits
     private let admission: RPCAdmission
+    /// Gateway RPCs that change the device registry (renames, deletes), in arrival order,
+    /// for the one task that applies them one after another.
+    private let registryChanges: AsyncStream<(id: Int64, method: String, params: JSONValue)>
+    private let registryChangeInput: AsyncStream<(id: Int64, method: String, params: JSONValue)>.Continuation
+    static let orderedGatewayMethods: Set<String> = ["gateway_device_renamed", "gateway_device_deleted"]
 
     public init(configuration: ThingsBoardConfig, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
                 directory: any ConnectorDirectory, gatewayRPC: any GatewayRPCHandler, readRecordsCount: Int, logger: Logger) throws(MQTTError) {
@@ -46,6 +51,7 @@ public final class PlatformLink: Sendable {
         self.logger = logger
         self.defaultLimits = SessionLimits(maxPayloadSize: configuration.maxPayloadSizeBytes, maxInflightMessages: configuration.maxInflightMessages)
         self.admission = RPCAdmission(maxTotal: configuration.maxPendingRPCs, maxPerDevice: configuration.maxPendingRPCsPerDevice)
+        (registryChanges, registryChangeInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.maxPendingRPCs))
         self.sender = UploadSender(client: client, store: store, registry: registry, gate: gate, statistics: statistics,
                                    limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger)
         client.setMaxInflightMessages(configuration.maxInflightMessages)
@@ -61,6 +67,7 @@ public final class PlatformLink: Sendable {
         logger.info("connecting to ThingsBoard at \(configuration.host):\(configuration.port)")
         await withDiscardingTaskGroup { group in
             group.addTask { await self.sender.run() }
+            group.addTask { await self.applyRegistryChanges() }
             for await event in client.events {
                 handle(event, in: &group)
             }
@@ -177,10 +184,28 @@ public final class PlatformLink: Sendable {
             group.addTask { await self.reply(toGatewayRPC: id, with: ["error": .string(refusal)]) }
             return
         }
+        if Self.orderedGatewayMethods.contains(method) {
+            // Renames and deletes are applied in the order they arrived: A->B then B->C ends as C.
+            registryChangeInput.yield((id, method, params))
+            return
+        }
         group.addTask {
             let result = await self.gatewayRPC.handleGatewayRPC(method: method, params: params)
             await self.reply(toGatewayRPC: id, with: result)
             self.admission.release("")
+        }
+    }
+
+    /// Applies renames and deletes one at a time, in arrival order, until the link stops.
+    private func applyRegistryChanges() async {
+        await withTaskCancellationHandler {
+            for await change in registryChanges {
+                let result = await gatewayRPC.handleGatewayRPC(method: change.method, params: change.params)
+                await reply(toGatewayRPC: change.id, with: result)
+                admission.release("")
+            }
+        } onCancel: {
+            registryChangeInput.finish()
         }
     }
 

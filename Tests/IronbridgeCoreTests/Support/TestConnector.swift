@@ -60,7 +60,7 @@ final class TestConnector: Connector {
             }
             return ["late": true]
         default:
-            return errorReply("unknown method '\(call.method)'")
+            return errorReply("unknown method '\(PlatformText.clip(call.method))'")
         }
     }
 
