@@ -166,3 +166,34 @@ struct ConfigTests {
         #expect(errors.contains { $0.contains("b.json") && $0.contains("'Meter 1' is already used by connector 'A'") }, "\(errors)")
     }
 }
+
+@Suite("config files that are odd but not wrong, or wrong in a way that must be said")
+struct OddConfigFileTests {
+    let minimal = #"{"thingsboard": {"host": "h", "security": {"type": "accessToken", "accessToken": "t"}}}"#
+
+    @Test("a UTF-8 byte-order mark is accepted")
+    func byteOrderMark() throws {
+        let folder = try ConfigFolder([:])
+        let url = folder.url.appendingPathComponent("config.json")
+        try Data([0xEF, 0xBB, 0xBF] + Array(minimal.utf8)).write(to: url)
+        let diagnostics = ConfigDiagnostics()
+        #expect(GatewayConfig.load(file: url, knownConnectorTypes: [], environment: [:], diagnostics: diagnostics) != nil)
+        #expect(diagnostics.errors.isEmpty, "\(diagnostics.errors)")
+    }
+
+    @Test("a file holding only null is an error that says so")
+    func onlyNull() throws {
+        let errors = try ConfigFolder(["config.json": "null"]).errors()
+        #expect(errors.count == 1 && errors.first?.contains("config.json: $: the file holds only null; expected an object") == true, "\(errors)")
+    }
+
+    @Test("a data folder that is a regular file is an error at $.dataFolder")
+    func dataFolderIsAFile() throws {
+        let folder = try ConfigFolder([:])
+        try "not a folder".write(to: folder.url.appendingPathComponent("data"), atomically: true, encoding: .utf8)
+        try minimal.write(to: folder.url.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let diagnostics = ConfigDiagnostics()
+        _ = GatewayConfig.load(file: folder.url.appendingPathComponent("config.json"), knownConnectorTypes: [], environment: [:], diagnostics: diagnostics)
+        #expect(diagnostics.errors.contains { $0.description.contains("$.dataFolder: ") && $0.description.contains("is a file, not a folder") }, "\(diagnostics.errors)")
+    }
+}

@@ -25,11 +25,17 @@ public struct ConfigNode: Sendable {
             diagnostics.add(ConfigDiagnostic(severity: .error, file: name, path: "$", message: "the file \(reason)"))
             return ConfigNode(value: nil, file: name, diagnostics: diagnostics)
         }
+        var bytes = Array(data)
+        // A UTF-8 byte-order mark, as some Windows editors write it, is not part of the JSON.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         do {
-            let value = try JSONValue.parse(Array(data))
+            let value = try JSONValue.parse(bytes)
+            if value == .null {
+                diagnostics.add(ConfigDiagnostic(severity: .error, file: name, path: "$", message: "the file holds only null; expected an object"))
+            }
             return ConfigNode(value: value, file: name, diagnostics: diagnostics)
         } catch {
-            let (line, column) = Self.lineAndColumn(of: error.offset, in: Array(data))
+            let (line, column) = Self.lineAndColumn(of: error.offset, in: bytes)
             diagnostics.add(ConfigDiagnostic(severity: .error, file: name, path: "$",
                                              message: "\(error.reason) at line \(line), column \(column)"))
             return ConfigNode(value: nil, file: name, diagnostics: diagnostics)

@@ -32,6 +32,10 @@ extension GatewayConfig {
         let level = root["logLevel"].oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
         let dataFolderPath = root["dataFolder"].string(default: "data")
         let dataFolder = URL(fileURLWithPath: dataFolderPath, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dataFolder.path, isDirectory: &isFolder), !isFolder.boolValue {
+            root["dataFolder"].error("\(dataFolder.path) is a file, not a folder; the gateway keeps its device registry and storage there")
+        }
         let storage = loadStorage(root["storage"], configFolder: file.deletingLastPathComponent(), dataFolder: dataFolder)
         let activity = root["thingsboard"]["checkingDeviceActivity"]
         activity.checkKeys(known: ["checkDeviceInactivity", "inactivityTimeoutSeconds", "inactivityCheckPeriodSeconds"])

@@ -42,30 +42,35 @@ struct ModbusConfigReader {
         }
         let strategy = ModbusReportStrategy.read(root["reportStrategy"]) ?? gatewayStrategy
         let reader = ModbusConfigReader(connectorStrategy: strategy, connectorWrites: ModbusWritePolicy.read(root["allowedWrites"]))
-        var devices: [ModbusDeviceConfig] = []
+        var devices: [(config: ModbusDeviceConfig, node: ConfigNode)] = []
         if root["master"].exists {
             root["master"].checkKeys(known: ["slaves"])
             for node in root["master"]["slaves"].arrayElements(required: true) {
-                if let device = reader.readSlave(node, shared: nil) { devices.append(device) }
+                if let device = reader.readSlave(node, shared: nil) { devices.append((device, node)) }
             }
         } else if root["server"].exists {
             let server = root["server"]
             let deviceKeys = Set(["devices", "unitId", "deviceName", "attributesPollPeriod", "timeseriesPollPeriod"])
             server.checkKeys(known: slaveKeys.union(deviceKeys), ignored: ignoredSlaveKeys)
             for node in server["devices"].arrayElements(required: true) {
-                if let device = reader.readSlave(node, shared: server) { devices.append(device) }
+                if let device = reader.readSlave(node, shared: server) { devices.append((device, node)) }
             }
         } else {
             root.error("has neither 'master' (3.x: master.slaves[]) nor 'server' (2.x: server.devices[])")
         }
-        checkUniqueNames(devices, root: root)
-        return root.diagnostics.errors.count == errorsBefore ? devices : nil
+        checkUniqueNames(devices)
+        return root.diagnostics.errors.count == errorsBefore ? devices.map(\.config) : nil
     }
 
-    private static func checkUniqueNames(_ devices: [ModbusDeviceConfig], root: ConfigNode) {
-        var seen = Set<String>()
-        for device in devices where !seen.insert(device.name).inserted {
-            root.error("the device name '\(device.name)' is used twice; device names must be unique")
+    /// A name used twice is reported at the second slave, naming where the first one is.
+    private static func checkUniqueNames(_ devices: [(config: ModbusDeviceConfig, node: ConfigNode)]) {
+        var seen: [String: String] = [:]
+        for (device, node) in devices {
+            if let first = seen[device.name] {
+                node["deviceName"].error("the device name '\(device.name)' is already used by the slave at \(first); device names must be unique")
+            } else {
+                seen[device.name] = node.path
+            }
         }
     }
 

@@ -32,7 +32,7 @@ extension ModbusConnector {
         }
         let outcome: Result<JSONValue, ModbusRPCFailure>
         if let value {
-            outcome = await write(value, to: key, of: device).map { value }
+            outcome = await write(value, to: key, of: device)
         } else {
             outcome = await read(key, of: device)
         }
@@ -85,13 +85,16 @@ extension ModbusConnector {
     }
 
     /// Encodes `value` by the key's type and orders, then writes it (ahead of queued polls).
-    func write(_ value: JSONValue, to key: ModbusKeyConfig, of device: ModbusDeviceConfig) async -> Result<Void, ModbusRPCFailure> {
+    /// Returns the value as written: a number given as text (`"12.5"`, `"0x10"`) comes back as
+    /// the number the registers hold; other values come back as given.
+    func write(_ value: JSONValue, to key: ModbusKeyConfig, of device: ModbusDeviceConfig) async -> Result<JSONValue, ModbusRPCFailure> {
         guard let worker = worker(of: device.name) else { return .failure(ModbusRPCFailure("no line for '\(device.name)'")) }
         let type = key.codec.type
         guard let modbusValue = ModbusValue(json: value, for: type) else {
             return .failure(ModbusRPCFailure("\(PlatformText.clip(value)) cannot be written as \(type)"))
         }
         let operation: @Sendable (ModbusConnection) throws(ModbusError) -> Void
+        var written = value
         do {
             switch key.functionCode {
             case .writeSingleCoil, .writeMultipleCoils:
@@ -110,6 +113,9 @@ extension ModbusConnector {
                     return .failure(ModbusRPCFailure("\(type) takes \(registers.count) registers; function code 6 writes one, use 16"))
                 }
                 let single = key.functionCode == .writeSingleRegister
+                if case .string = value, type != .string, type != .bytes, let decoded = try? key.codec.decode(registers: registers) {
+                    written = decoded.json
+                }
                 operation = { connection throws(ModbusError) in
                     if single { try connection.writeRegister(address: key.address, value: registers[0]) }
                     else { try connection.writeRegisters(address: key.address, values: registers) }
@@ -120,8 +126,9 @@ extension ModbusConnector {
         } catch {
             return .failure(ModbusRPCFailure("cannot encode \(PlatformText.clip(value)) as \(type): \(error)"))
         }
+        let reply = written
         return await worker.perform({ session in
-            session.request(device, retries: device.policy.retries, operation).mapError { ModbusRPCFailure("\($0)") }
+            session.request(device, retries: device.policy.retries, operation).map { reply }.mapError { ModbusRPCFailure("\($0)") }
         }, cancelled: { .failure(ModbusRPCFailure("cancelled before it reached the line")) })
     }
 }
