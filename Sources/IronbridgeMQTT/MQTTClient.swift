@@ -25,6 +25,10 @@ public final class MQTTClient: Sendable {
         self.session = try MQTTSession(configuration: configuration, events: continuation, logger: logger)
     }
 
+    /// Sets what the network thread calls at least once a second while it is not stuck in a
+    /// call (the gateway's watchdog); nil for nothing. It must be quick and must not block.
+    public func setHeartbeat(_ beat: (@Sendable () -> Void)?) { session.setHeartbeat(beat) }
+
     /// Starts the network thread. Calling it twice has no effect.
     public func start() { session.start() }
 

@@ -41,6 +41,8 @@ final class MQTTSession: @unchecked Sendable {
     private let state = Locked(State())
     /// Wakes the network thread out of a back-off sleep when stopping.
     private let wakeup = NSCondition()
+    /// Called by the network thread at least once a second while it is not stuck (the watchdog).
+    private let heartbeat = Locked<(@Sendable () -> Void)?>(nil)
 
     init(configuration: MQTTConfiguration, events: AsyncStream<MQTTEvent>.Continuation, logger: Logger) throws(MQTTError) {
         _ = libraryInitialisation
@@ -111,6 +113,10 @@ final class MQTTSession: @unchecked Sendable {
     }
 
     var isConnected: Bool { state.withLock { $0.connected } }
+
+    func setHeartbeat(_ beat: (@Sendable () -> Void)?) { heartbeat.withLock { $0 = beat } }
+
+    private func beat() { heartbeat.withLock { $0 }?() }
 
     /// Connected and every subscription acknowledged.
     var isReady: Bool { state.withLock { $0.connected && $0.connectAnnounced } }
@@ -201,7 +207,8 @@ final class MQTTSession: @unchecked Sendable {
         let deadline = Date(timeIntervalSinceNow: seconds)
         wakeup.lock()
         while !isStopping && Date() < deadline {
-            _ = wakeup.wait(until: deadline)
+            beat()
+            _ = wakeup.wait(until: min(deadline, Date(timeIntervalSinceNow: 1)))
         }
         wakeup.unlock()
     }
@@ -214,6 +221,7 @@ final class MQTTSession: @unchecked Sendable {
         let connackTimeout = Double(max(10, min(c.keepAliveSeconds, 30)))
         var failedAttempts = 0
         while !isStopping {
+            beat()
             state.withLock { $0.refusedCode = nil }
             var rc = mosquitto_connect_bind_async(handle, c.host, Int32(c.port), Int32(c.keepAliveSeconds), nil)
             var failure: String?
@@ -223,6 +231,7 @@ final class MQTTSession: @unchecked Sendable {
             } else {
                 let started = Date()
                 while true {
+                    beat()
                     rc = mosquitto_loop(handle, 100, 1)
                     let savedErrno = errno
                     let connected = isConnected

@@ -21,13 +21,19 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-/// Sends swift-log output to stderr once, at the level given.
+/// Sends swift-log output to stderr once, at the level given: for journald (no timestamps,
+/// syslog priority prefixes) when `$JOURNAL_STREAM` says stderr is the journal.
 enum LogSetup {
-    static func bootstrap(level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+    static func bootstrap(level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
+        if environment["JOURNAL_STREAM"].map({ !$0.isEmpty }) == true {
+            let lock = NSLock()
+            LoggingSystem.bootstrap { _ in JournalLogHandler(level: level, lock: lock) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         var logger = Logger(label: "ironbridge")
         logger.logLevel = level

@@ -7,6 +7,6 @@ struct Ironbridge: AsyncParsableCommand {
         commandName: "ironbridge",
         abstract: "An edge gateway that bridges Modbus devices and GPIO lines to ThingsBoard.",
         version: IronbridgeVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, SimulateCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, SimulateCommand.self],
         defaultSubcommand: RunCommand.self)
 }

@@ -10,6 +10,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Option(name: .customLong("status-socket"),
+            help: "The Unix socket `ironbridge status` asks (default: $IRONBRIDGE_STATUS_SOCKET, else status.sock in the data folder).")
+    var statusSocket: String?
+
     func run() async throws {
         let setup: GatewaySetup
         let preliminary = Logger(label: "ironbridge")
@@ -23,9 +27,21 @@ struct RunCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(level: level)
         for warning in setup.diagnostics where warning.severity == .warning { logger.warning("\(warning)") }
         let gateway = try Gateway(setup: setup, logger: logger)
+        let environment = ProcessInfo.processInfo.environment
+        // Shut down in reverse order: the status socket and systemd's STOPPING=1 first, then the gateway.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gateway)]
+        services.append(.init(service: SystemdService(gateway: gateway, environment: environment, logger: logger)))
+        let socketPath = StatusSocketPath.forRun(option: statusSocket, config: setup.config, environment: environment)
+        do {
+            try FileManager.default.createDirectory(atPath: (socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o750])
+            services.append(.init(service: try StatusService(gateway: gateway, path: socketPath, logger: logger)))
+        } catch {
+            logger.error("ironbridge status will not answer: \(error)")
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: gateway)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -141,10 +141,14 @@ final class GPIOChipWorker: Sendable {
 
     // MARK: - The thread
 
-    func start() {
+    /// Starts the thread. With a `health` registry it beats a heartbeat every loop turn (at
+    /// least every tick), so a call stuck in libgpiod stops the systemd watchdog's pings.
+    func start(health: HealthRegistry? = nil) {
+        let heartbeat = health?.register("GPIO chip \(chipText)")
         let thread = Thread { [self] in
-            loop()
+            loop(heartbeat: heartbeat)
             finish()
+            heartbeat?.retire()
         }
         thread.name = "ironbridge-gpio-\(chipText)"
         thread.start()
@@ -187,7 +191,7 @@ final class GPIOChipWorker: Sendable {
         var lastChipProblem: String?
     }
 
-    private func loop() {
+    private func loop(heartbeat: Heartbeat?) {
         var counters: [Int: PulseCounter] = [:]
         for (index, slot) in slots.enumerated() {
             guard let counting = slot.line.pulseCounter else { continue }
@@ -204,6 +208,7 @@ final class GPIOChipWorker: Sendable {
             nextReport: Array(repeating: nil, count: slots.count),
             lastLoggedProblem: Array(repeating: nil, count: slots.count))
         while !stopping {
+            heartbeat?.beat()
             let now = EdgeTimestamp.monotonicNanoseconds()
             guard let chip = shared.withLock({ $0.chip }) else {
                 if now >= local.nextOpen {

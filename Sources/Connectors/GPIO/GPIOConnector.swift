@@ -166,7 +166,7 @@ public final class GPIOConnector: Connector {
 
     public func run(context: ConnectorContext) async {
         startSimulations()
-        for worker in workers { worker.start() }
+        for worker in workers { worker.start(health: context.monitor.health) }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.restoreOutputs(context) }

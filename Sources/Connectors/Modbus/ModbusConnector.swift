@@ -57,7 +57,7 @@ public final class ModbusConnector: Connector {
 
     public func run(context: ConnectorContext) async {
         logger.info("Modbus connector '\(name)': \(configs.count) device(s) on \(workers.count) line(s)")
-        for worker in workers { worker.start() }
+        for worker in workers { worker.start(monitor: context.monitor) }
         await withDiscardingTaskGroup { group in
             for await event in events {
                 switch event {
@@ -75,8 +75,8 @@ public final class ModbusConnector: Connector {
                 case .disconnected(let device):
                     logger.warning("Modbus device '\(device)' is unreachable")
                     await context.deviceDisconnected(device)
-                case .failure:
-                    context.recordError()
+                case .failure(let device):
+                    context.recordError(device: device)
                 }
             }
             group.cancelAll()

@@ -5,14 +5,18 @@ import Logging
 public final class ConnectorContext: Sendable {
     public let connectorName: String
     public let logger: Logger
+    /// Where the connector reports device activity, Modbus round trips and its threads'
+    /// heartbeats (`ironbridge status`, the systemd watchdog).
+    public let monitor: GatewayMonitor
     private let store: any UploadStore
     private let registry: DeviceRegistry
     private let statistics: GatewayStatistics
     private let platform: PlatformLink?
 
     public init(connectorName: String, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
-                platform: PlatformLink?, logger: Logger) {
+                platform: PlatformLink?, logger: Logger, monitor: GatewayMonitor = GatewayMonitor()) {
         self.connectorName = connectorName
+        self.monitor = monitor
         self.store = store
         self.registry = registry
         self.statistics = statistics
@@ -25,6 +29,7 @@ public final class ConnectorContext: Sendable {
         var uploads: [Upload] = []
         uploads.reserveCapacity(records.count + 1)
         for record in records where !record.values.isEmpty {
+            monitor.valuesReceived(device: record.device, points: record.values.count)
             appendConnectIfNeeded(record.device, to: &uploads)
             uploads.append(.telemetry(record))
         }
@@ -34,6 +39,7 @@ public final class ConnectorContext: Sendable {
     /// Queues client-side attributes of a device.
     public func sendAttributes(device: String, values: [DataPoint]) async {
         guard !values.isEmpty else { return }
+        monitor.valuesReceived(device: device, points: values.count)
         var uploads: [Upload] = []
         appendConnectIfNeeded(device, to: &uploads)
         uploads.append(.attributes(device: device, values: values))
@@ -42,6 +48,7 @@ public final class ConnectorContext: Sendable {
 
     /// Tells the platform the device is reachable (sends `connect` unless it was already sent).
     public func deviceConnected(_ device: String) async {
+        monitor.deviceReachable(device, true)
         var uploads: [Upload] = []
         appendConnectIfNeeded(device, to: &uploads)
         await store.append(uploads)
@@ -49,6 +56,7 @@ public final class ConnectorContext: Sendable {
 
     /// Tells the platform the device is unreachable (`disconnect`), once.
     public func deviceDisconnected(_ device: String) async {
+        monitor.deviceReachable(device, false)
         guard registry.markDisconnected(device) else { return }
         await store.append([.disconnect(device: device)])
     }
@@ -61,6 +69,12 @@ public final class ConnectorContext: Sendable {
 
     /// Counts an error of this connector for `gateway_stats`.
     public func recordError() { statistics.connectorError(connectorName) }
+
+    /// Counts an error of this connector, and of `device` for `ironbridge status`.
+    public func recordError(device: String) {
+        statistics.connectorError(connectorName)
+        monitor.deviceError(device)
+    }
 
     private func appendConnectIfNeeded(_ device: String, to uploads: inout [Upload]) {
         registry.touch(device)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The running gateway: storage -> platform link -> connectors, as one service.
 ///
@@ -13,12 +14,15 @@ public final class Gateway: Service {
     /// Set when the platform asked for a restart; the command line re-executes after `run()` returns.
     public let restart = RestartRequest()
     public let statistics = GatewayStatistics()
+    /// Device activity, line round trips and the watchdog's heartbeats (`ironbridge status`, systemd).
+    public let monitor = GatewayMonitor()
     public let store: UploadBuffer
     public let platform: PlatformLink
     private let connectorsByName: [String: any Connector]
     private let logger: Logger
     private let shutdown = ShutdownSignal()
     private let drainTimeout: Duration
+    private let started = Atomic<Bool>(false)
 
     public init(setup: GatewaySetup, logger: Logger, drainTimeout: Duration = .seconds(5)) throws {
         self.setup = setup
@@ -42,8 +46,14 @@ public final class Gateway: Service {
     /// Asks the gateway to stop, as SIGTERM would.
     public func requestShutdown() { shutdown.fire() }
 
+    /// True once the configuration is loaded and every connector has been started (the platform
+    /// need not be reachable: an offline gateway still reads and stores): systemd's READY=1.
+    public var hasStarted: Bool { started.load(ordering: .acquiring) }
+
     public func run() async {
         logger.info("ironbridge \(IronbridgeVersion.current) starting with \(setup.connectors.count) connector(s), \(registry.records.count) device(s)")
+        let mqttHeartbeat = monitor.health.register("MQTT network thread")
+        platform.client.setHeartbeat { mqttHeartbeat.beat() }
         await withDiscardingTaskGroup { outer in
             outer.addTask { await self.platform.run() }
             await withGracefulShutdownHandler {
@@ -52,7 +62,8 @@ public final class Gateway: Service {
                         var connectorLogger = logger
                         connectorLogger[metadataKey: "connector"] = .string(connector.name)
                         let context = ConnectorContext(connectorName: connector.name, store: store, registry: registry,
-                                                       statistics: statistics, platform: platform, logger: connectorLogger)
+                                                       statistics: statistics, platform: platform, logger: connectorLogger,
+                                                       monitor: monitor)
                         group.addTask { await connector.run(context: context) }
                     }
                     if let timeout = setup.config.inactivityTimeout {
@@ -63,6 +74,9 @@ public final class Gateway: Service {
                         try? await Task.sleep(for: delay)
                         if !Task.isCancelled { self.shutdown.fire() }
                     }
+                    // Connectors start their threads as their tasks begin; let those tasks run first.
+                    await Task.yield()
+                    started.store(true, ordering: .releasing)
                     await shutdown.wait()
                     logger.info("shutting down: stopping connectors")
                     group.cancelAll()
@@ -71,6 +85,7 @@ public final class Gateway: Service {
                 self.shutdown.fire()
             }
             await platform.stop(store: store, drainTimeout: drainTimeout)
+            mqttHeartbeat.retire()
             store.close()
             logger.info("stopped")
         }

@@ -21,9 +21,12 @@ final class ModbusDevicePoller {
     private var lastProblem: String?
     private var keyProblems: [String?]
     private let logger: Logger
+    /// Told each request's round trip in ms (nil for a failed request), for `ironbridge status`.
+    private let roundTrip: ((Double?) -> Void)?
 
-    init(config: ModbusDeviceConfig, startOffsetMs: Int, logger: Logger) throws(ModbusPlanError) {
+    init(config: ModbusDeviceConfig, startOffsetMs: Int, logger: Logger, roundTrip: ((Double?) -> Void)? = nil) throws(ModbusPlanError) {
         self.config = config
+        self.roundTrip = roundTrip
         self.plan = try config.readPlan()
         self.keys = config.polledKeys
         self.filters = keys.map { ModbusReportFilter(strategy: $0.reportStrategy) }
@@ -48,13 +51,16 @@ final class ModbusDevicePoller {
         for index in plan.requests.indices {
             if index > 0 { between() }
             let request = plan.requests[index]
+            let began = ModbusClock.nowNs()
             switch session.request(config, retries: retries, { connection throws(ModbusError) in
                 try connection.read(request.function, address: request.address, count: request.count)
             }) {
             case .success(let result):
                 results[index] = result
+                roundTrip?(Double(ModbusClock.nowNs() &- began) / 1e6)
             case .failure(let error):
                 results[index] = nil
+                roundTrip?(nil)
                 emit(.failure(device: config.name))
                 if error.meansUnreachable {
                     failure = error

@@ -1,6 +1,7 @@
 import Foundation
 import IronbridgeModbus
 import Logging
+import IronbridgeCore
 import Synchronization
 
 /// The dedicated thread of one Modbus line (one TCP host:port or one serial device),
@@ -43,13 +44,18 @@ final class ModbusLineWorker: @unchecked Sendable {
     /// The reconnect policy of the line: its first device's (one connection, one policy).
     private var policy: ModbusRetryPolicy { devices.first?.policy ?? ModbusRetryPolicy() }
 
-    /// Starts the thread (once).
-    func start() {
+    /// Starts the thread (once). With a `monitor`, the thread beats its heartbeat (the systemd
+    /// watchdog: a request stuck in libmodbus stops the beats) and reports round trips.
+    func start(monitor: GatewayMonitor? = nil) {
         condition.lock()
         defer { condition.unlock() }
         guard !started, !stopRequested else { return }
         started = true
-        let thread = Thread { [self] in self.main() }
+        let heartbeat = monitor?.health.register("Modbus line \(endpoint)")
+        let thread = Thread { [self] in
+            self.main(heartbeat: heartbeat, monitor: monitor)
+            heartbeat?.retire()
+        }
         thread.name = "modbus \(endpoint)"
         thread.start()
     }
@@ -126,19 +132,24 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     // MARK: - The thread
 
-    private func main() {
+    private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?) {
         let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger)
         var pollers: [ModbusDevicePoller] = []
+        let line = endpoint.description
+        let roundTrip: ((Double?) -> Void)? = monitor.map { monitor in { monitor.roundTrip(line: line, milliseconds: $0) } }
         for (device, offset) in zip(devices, startOffsetsMs) {
             do {
-                pollers.append(try ModbusDevicePoller(config: device, startOffsetMs: offset, logger: logger))
+                pollers.append(try ModbusDevicePoller(config: device, startOffsetMs: offset, logger: logger, roundTrip: roundTrip))
             } catch {
                 logger.error("Modbus device '\(device.name)' is not polled: \(error)")
             }
         }
         let emit: (ModbusEvent) -> Void = { self.events.yield($0) }
-        let runUrgent = { while let job = self.nextUrgent() { job(session) } }
-        while let work = nextWork(pollers) {
+        let runUrgent = {
+            heartbeat?.beat()
+            while let job = self.nextUrgent() { job(session) }
+        }
+        while let work = nextWork(pollers, heartbeat: heartbeat) {
             switch work {
             case .job(let job): job(session)
             case .poll(let index): pollers[index].poll(session, emit: emit, between: runUrgent)
@@ -158,20 +169,22 @@ final class ModbusLineWorker: @unchecked Sendable {
         case poll(Int)
     }
 
-    /// Waits for the next urgent job or due poll; nil once stopped.
-    private func nextWork(_ pollers: [ModbusDevicePoller]) -> Work? {
+    /// Waits for the next urgent job or due poll; nil once stopped. Beats the heartbeat at
+    /// least once a second while waiting.
+    private func nextWork(_ pollers: [ModbusDevicePoller], heartbeat: Heartbeat?) -> Work? {
         condition.lock()
         defer { condition.unlock() }
         while !stopRequested {
+            heartbeat?.beat()
             if let job = dequeueLocked() { return .job(job) }
             guard let due = pollers.indices.min(by: { pollers[$0].nextDueNs < pollers[$1].nextDueNs }) else {
-                condition.wait()
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
                 continue
             }
             let now = ModbusClock.nowNs()
             let dueNs = pollers[due].nextDueNs
             if dueNs <= now { return .poll(due) }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(dueNs - now) / 1e9))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: min(Double(dueNs - now) / 1e9, 1)))
         }
         return nil
     }
