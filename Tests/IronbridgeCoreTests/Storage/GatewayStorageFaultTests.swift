@@ -50,3 +50,41 @@ struct GatewayStorageFaultTests {
         broker.stop()
     }
 }
+
+@Suite("the platform refusing a batch", .enabled(if: MosquittoBroker.isAvailable, "mosquitto is not installed"))
+struct RefusedBatchTests {
+    /// Everything may be read and written except telemetry (`pattern` rules apply to every
+    /// client, the gateway's access token being its user name).
+    static let noTelemetry = """
+    pattern read #
+    pattern write v1/gateway/connect
+    pattern write v1/gateway/disconnect
+    pattern write v1/gateway/attributes
+    pattern write v1/gateway/attributes/request
+    pattern write v1/gateway/rpc
+    pattern write v1/devices/me/#
+    """
+
+    @Test("a PUBACK with a failure code (MQTT 5) keeps the batch stored; it is sent again, with back-off, until taken")
+    func refusedThenTaken() async throws {
+        let broker = try MosquittoBroker(acl: Self.noTelemetry)
+        let platform = try await PlatformStandIn(brokerPort: broker.port)
+        let gateway = try GatewayHarness(brokerPort: broker.port, connectors: [("test", "Test", "test.json", twoDevices)],
+                                         factories: [TestConnectorFactory()], thingsboardExtra: #", "protocolVersion": "5""#,
+                                         storage: #"{"type": "file"}"#)
+        #expect(await gateway.waitUntilConnected())
+        #expect(await eventually { gateway.testConnector.isRunning })
+        let ts = nowMs()
+        await gateway.testConnector.send((0..<5).map { TelemetryRecord(device: "Meter 1", timestamp: ts + Int64($0), values: [DataPoint("v", .int(Int64($0)))]) })
+        #expect(await eventually(within: 10) { gateway.logs.messages.contains { $0.contains("did not take a batch (MQTT reason code 135)") } }, "\(gateway.logs.messages)")
+        #expect(platform.telemetry(of: "Meter 1").isEmpty)
+        let waiting = await gateway.gateway.store.statistics().pending
+        #expect(waiting == 5, "\(waiting) pending; \(gateway.logs.messages)")
+        try broker.reload(acl: "pattern readwrite #\n")
+        #expect(await eventually(within: 20) { Set(platform.telemetry(of: "Meter 1").compactMap(\.ts)).count == 5 })
+        let retries = gateway.logs.messages.filter { $0.contains("sent again in") }
+        #expect(!retries.isEmpty, "\(gateway.logs.messages)")
+        await gateway.stop()
+        await platform.stop()
+    }
+}

@@ -14,12 +14,19 @@ public final class MosquittoBroker: @unchecked Sendable {
     /// Users and passwords for a `password_file`; empty means anonymous access.
     /// With `tls`, the listener speaks TLS with the server certificate of `tls`; with
     /// `requireClientCertificate` it also demands a client certificate signed by its CA.
-    public init(users: [String: String] = [:], tls: TestCertificates? = nil, requireClientCertificate: Bool = false) throws {
+    /// With `acl`, the text of an `acl_file` (rules for anonymous clients come first);
+    /// ``reload(acl:)`` replaces it while the broker runs.
+    public init(users: [String: String] = [:], tls: TestCertificates? = nil, requireClientCertificate: Bool = false, acl: String? = nil) throws {
         port = try Loopback.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configFile = directory.appendingPathComponent("mosquitto.conf")
         var config = "listener \(port) 127.0.0.1\nuser root\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\nlog_type warning\nmax_inflight_messages 100\n"
+        if let acl {
+            let aclFile = directory.appendingPathComponent("acl")
+            try acl.write(to: aclFile, atomically: true, encoding: .utf8)
+            config += "acl_file \(aclFile.path)\n"
+        }
         if let tls {
             config += "cafile \(tls.caFile)\ncertfile \(tls.serverCertFile)\nkeyfile \(tls.serverKeyFile)\n"
             if requireClientCertificate { config += "require_certificate true\nuse_identity_as_username true\n" }
@@ -70,6 +77,12 @@ public final class MosquittoBroker: @unchecked Sendable {
             child.signal(SIGKILL)
             child.waitForExit(timeout: 5)
         }
+    }
+
+    /// Replaces the ACL and makes the running broker read it again (SIGHUP).
+    public func reload(acl: String) throws {
+        try acl.write(to: directory.appendingPathComponent("acl"), atomically: true, encoding: .utf8)
+        lock.withLock { process }?.signal(SIGHUP)
     }
 
     public func restart() throws {
