@@ -269,7 +269,17 @@ final class MQTTSession: @unchecked Sendable {
         if rc == MOSQ_ERR_ERRNO.rawValue {
             return String(cString: strerror(savedErrno)) + " (errno \(savedErrno))"
         }
-        return String(cString: mosquitto_strerror(rc))
+        return Self.text(of: rc, keepAliveSeconds: configuration.keepAliveSeconds)
+    }
+
+    /// libmosquitto's text for `rc`; for the codes its strerror calls "Unknown error." (as
+    /// MOSQ_ERR_KEEPALIVE in 2.0), what happened in words.
+    static func text(of rc: Int32, keepAliveSeconds: Int) -> String {
+        if rc == MOSQ_ERR_KEEPALIVE.rawValue {
+            return "the broker did not answer within the keep-alive time (keep_alive \(keepAliveSeconds) s)"
+        }
+        let text = String(cString: mosquitto_strerror(rc))
+        return text.hasPrefix("Unknown error") ? "libmosquitto error \(rc)" : text
     }
 
     // MARK: - Callbacks (network thread)
@@ -321,7 +331,7 @@ final class MQTTSession: @unchecked Sendable {
             return s.connected
         }
         guard wasConnected else { return }
-        let reason = rc == 0 ? "closed by the client" : String(cString: mosquitto_strerror(rc))
+        let reason = rc == 0 ? "closed by the client" : Self.text(of: rc, keepAliveSeconds: configuration.keepAliveSeconds)
         events.yield(.disconnected(reason: "connection to \(configuration.endpoint) lost: \(reason)"))
     }
 

@@ -72,7 +72,11 @@ extension GPIOChipWorker {
         do throws(GPIOError) {
             let offset: UInt32
             if let pin = slot.line.pin { offset = pin } else { offset = try chip.findLine(named: slot.line.lineName ?? "") }
-            shared.withLock { $0.offsets[index] = offset }
+            let chipLineName = (try? chip.lineInfo(offset: offset))?.name
+            shared.withLock { s in
+                s.offsets[index] = offset
+                if let chipLineName, !chipLineName.isEmpty { s.chipLineNames[index] = chipLineName }
+            }
             var request = slot.line.request
             request.consumer = slot.consumer
             if case .input(_, let debounceMs, _) = slot.line.direction, backend.supportsKernelDebounce,

@@ -34,6 +34,8 @@ final class GPIOChipWorker: Sendable {
         var chipName: String?
         var handles: [(any GPIOLineProtocol)?]
         var offsets: [UInt32?]
+        /// The chip's name of each held line (`GPIO23` on a Raspberry Pi), for RPCs that name pins so.
+        var chipLineNames: [String?]
         /// Why a line is not held (busy, not found, chip missing).
         var problems: [String?]
         /// Outputs waiting for their shared attribute (`restore`): not requested yet.
@@ -83,7 +85,7 @@ final class GPIOChipWorker: Sendable {
         self.wake = try? GPIOWakeSignal()
         self.shared = Mutex(Shared(
             handles: Array(repeating: nil, count: slots.count),
-            offsets: slots.map(\.line.pin),
+            offsets: slots.map(\.line.pin), chipLineNames: slots.map(\.line.lineName),
             problems: Array(repeating: "the chip \(chip) has not been opened yet", count: slots.count),
             awaitingRestore: Set(slots.indices.filter { slots[$0].line.restore })))
     }
@@ -105,6 +107,7 @@ final class GPIOChipWorker: Sendable {
 
     /// The line's offset on the chip: configured, or found by name once the chip was open.
     func offset(of slot: Int) -> UInt32? { shared.withLock { $0.offsets[slot] } }
+    func chipLineName(of slot: Int) -> String? { shared.withLock { $0.chipLineNames[slot] } }
 
     /// Whether the chip is open now.
     var isChipOpen: Bool { shared.withLock { $0.chip != nil } }

@@ -204,7 +204,11 @@ extension GPIOConnector {
             }
             return .failure(RPCFailure("device '\(device)': pin \(number) is not configured (configured pins: \(pinList(entry)))"))
         }
-        if let found = entry.config.lines.firstIndex(where: { $0.lineName?.caseInsensitiveCompare(text) == .orderedSame || $0.key == text }) {
+        if let found = entry.config.lines.indices.first(where: { position in
+            let line = entry.config.lines[position]
+            let chipName = entry.worker.chipLineName(of: entry.slots[position])
+            return line.key == text || [line.lineName, chipName].contains { $0?.caseInsensitiveCompare(text) == .orderedSame }
+        }) {
             return .success(found)
         }
         return .failure(RPCFailure("device '\(device)': pin '\(text)' is not configured (configured pins: \(pinList(entry)))"))

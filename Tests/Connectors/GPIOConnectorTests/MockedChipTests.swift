@@ -46,6 +46,16 @@ extension ConnectorOnLibgpiod {
             await gateway.stop()
         }
 
+        @Test func aPinConfiguredByOffsetAnswersToTheChipsNameForIt() async throws {
+            let chip = ConnectorMockChip()
+            let gateway = try RunningConnector(Self.panel(chip.name))
+            #expect(await eventually(within: 5) { chip.outputLevel(23) != nil })
+            #expect(await gateway.rpc("Pump Panel", "setGpio", ["pin": "GPIO23", "value": 1]) == ["pin": 23, "value": 1])
+            #expect(chip.outputLevel(23) == true)
+            #expect(await gateway.rpc("Pump Panel", "getGpio", ["pin": "gpio23"]) == ["pin": 23, "value": 1])
+            await gateway.stop()
+        }
+
         @Test func widgetMethodsAnswerWithTheFullPinMap() async throws {
             let chip = ConnectorMockChip()
             chip.drive(17, true)
