@@ -12,8 +12,9 @@ import Logging
 /// mutexes (`mosquitto_threaded_set`) and the network thread writes it.
 public final class MQTTClient: Sendable {
     public let configuration: MQTTConfiguration
-    /// Connection events and received messages, in the order libmosquitto saw them.
-    public let events: AsyncStream<MQTTEvent>
+    /// Connection events and received messages, in the order libmosquitto saw them. At most
+    /// `maxBufferedInboundBytes` of messages wait here; beyond that messages are dropped and logged.
+    public let events: MQTTEvents
     private let session: MQTTSession
 
     /// Creates the libmosquitto handle (`mosquitto_new`) and applies credentials and TLS.
@@ -21,13 +22,17 @@ public final class MQTTClient: Sendable {
     public init(configuration: MQTTConfiguration, logger: Logger) throws(MQTTError) {
         self.configuration = configuration
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .unbounded)
-        self.events = stream
-        self.session = try MQTTSession(configuration: configuration, events: continuation, logger: logger)
+        let budget = InboundBudget(limit: configuration.maxBufferedInboundBytes)
+        self.events = MQTTEvents(stream: stream, budget: budget)
+        self.session = try MQTTSession(configuration: configuration, events: continuation, inboundBudget: budget, logger: logger)
     }
 
     /// Sets what the network thread calls at least once a second while it is not stuck in a
     /// call (the gateway's watchdog); nil for nothing. It must be quick and must not block.
     public func setHeartbeat(_ beat: (@Sendable () -> Void)?) { session.setHeartbeat(beat) }
+
+    /// Bytes of received messages not yet taken from ``events``.
+    var bufferedInboundBytes: Int { events.budget.current }
 
     /// Starts the network thread. Calling it twice has no effect.
     public func start() { session.start() }

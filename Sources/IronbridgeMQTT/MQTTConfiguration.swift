@@ -36,6 +36,9 @@ public struct MQTTConfiguration: Sendable, Equatable {
     /// Delay before retrying after the broker refused our credentials (CONNACK 4/5):
     /// a configuration error, so retrying quickly would only be noise.
     public var refusedRetryDelaySeconds: Double
+    /// Received messages (bytes) that may wait for the consumer of `events`; beyond it new
+    /// messages are dropped (and logged) until the consumer catches up.
+    public var maxBufferedInboundBytes: Int = 16 << 20
 
     public init(
         host: String, port: Int, clientID: String? = nil, username: String? = nil, password: String? = nil,

@@ -38,13 +38,15 @@ final class MQTTSession: @unchecked Sendable {
     let logger: Logger
     private let handle: OpaquePointer
     private let events: AsyncStream<MQTTEvent>.Continuation
+    private let inboundBudget: InboundBudget
     private let state = Locked(State())
     /// Wakes the network thread out of a back-off sleep when stopping.
     private let wakeup = NSCondition()
     /// Called by the network thread at least once a second while it is not stuck (the watchdog).
     private let heartbeat = Locked<(@Sendable () -> Void)?>(nil)
 
-    init(configuration: MQTTConfiguration, events: AsyncStream<MQTTEvent>.Continuation, logger: Logger) throws(MQTTError) {
+    init(configuration: MQTTConfiguration, events: AsyncStream<MQTTEvent>.Continuation, inboundBudget: InboundBudget, logger: Logger) throws(MQTTError) {
+        self.inboundBudget = inboundBudget
         _ = libraryInitialisation
         self.configuration = configuration
         self.events = events
@@ -361,6 +363,12 @@ final class MQTTSession: @unchecked Sendable {
             payload = Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
         } else {
             payload = []
+        }
+        guard inboundBudget.reserve(payload.count) else {
+            if let dropped = inboundBudget.droppedToReport() {
+                logger.warning("dropped \(dropped) message(s) from \(configuration.endpoint): more than \(inboundBudget.limit) bytes were already waiting to be handled (a flood)")
+            }
+            return
         }
         events.yield(.message(MQTTMessage(topic: topic, payload: payload)))
     }

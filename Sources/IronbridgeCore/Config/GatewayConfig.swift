@@ -61,6 +61,7 @@ public struct ThingsBoardConfig: Sendable, Equatable {
             host: host, port: port, clientID: clientID, keepAliveSeconds: keepAliveSeconds, protocolVersion: protocolVersion,
             reconnect: Backoff(initialSeconds: 1, maximumSeconds: max(1, reconnectMaxSeconds)),
             refusedRetryDelaySeconds: refusedRetryDelaySeconds)
+        configuration.maxBufferedInboundBytes = max(4 * maxIncomingMessageBytes, 16 << 20)
         switch security {
         case .accessToken(let token):
             configuration.username = token

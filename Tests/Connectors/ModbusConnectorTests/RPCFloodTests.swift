@@ -55,7 +55,18 @@ struct RPCFloodTests {
         func replies() -> [[String: Any]] {
             platform.objects(on: "v1/gateway/rpc").filter { ($0["data"] as? [String: Any])?["method"] == nil }
         }
-        #expect(await eventually(within: 60) { replies().count >= 2400 }, "\(replies().count) replies")
+        // Every request is answered, except those dropped unread because more than the inbound
+        // budget (16 MiB) was already waiting: wait until no more replies come (3 s without one).
+        var answered = 0
+        for _ in 0..<60 {
+            try await Task.sleep(for: .seconds(3))
+            let now = replies().count
+            if now == answered || now >= 2400 { answered = now; break }
+            answered = now
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(answered >= 1000, "\(answered) replies")
+        #expect(answered == 2400 || text.contains("message(s) from"), "\(answered) replies and no drop reported")
         let during = memory(gateway.pid)
         let answers = replies().compactMap { ($0["data"] as? [String: Any])?["result"] as? [String: Any] ?? $0["data"] as? [String: Any] }
         let busy = answers.filter { ($0["error"] as? String)?.hasPrefix("busy:") == true }.count
@@ -63,10 +74,10 @@ struct RPCFloodTests {
         let logAfter = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
         try await Task.sleep(for: .seconds(10))
         let after = memory(gateway.pid)
-        print("RPC flood: RSS \(baseline.rss) KiB before, peak \(during.peak) KiB, \(after.rss) KiB 10 s after; \(busy) of 2400 answered busy; log grew \(logAfter - logBefore) bytes; longest reply \(longest) bytes")
-        #expect(during.peak - baseline.rss < 96 * 1024, "peak RSS \(during.peak) KiB against \(baseline.rss) KiB before the flood")
-        #expect(after.rss - baseline.rss < 32 * 1024, "RSS \(after.rss) KiB 10 s after the flood against \(baseline.rss) KiB before")
-        #expect(busy > 1000, "\(busy) busy replies")
+        print("RPC flood: RSS \(baseline.rss) KiB before, peak \(during.peak) KiB, \(after.rss) KiB 10 s after; \(answered) of 2400 answered, \(busy) of them busy; log grew \(logAfter - logBefore) bytes; longest reply \(longest) bytes")
+        #expect(during.peak - baseline.rss < 64 * 1024, "peak RSS \(during.peak) KiB against \(baseline.rss) KiB before the flood")
+        #expect(after.rss - baseline.rss < 24 * 1024, "RSS \(after.rss) KiB 10 s after the flood against \(baseline.rss) KiB before")
+        #expect(busy > 500, "\(busy) busy replies")
         #expect(logAfter - logBefore < 3_000_000, "the log grew \(logAfter - logBefore) bytes")
         // No reply echoes a 100 kB name: every reply the gateway sent is small.
         let bigReplies = replies().filter { (try? JSONSerialization.data(withJSONObject: $0).count) ?? 0 > 2_000 }
