@@ -6,7 +6,8 @@ import Synchronization
 /// `READY=1` once the gateway has started its connectors; then, every half watchdog interval,
 /// `WATCHDOG=1` only if every part registered in the ``HealthRegistry`` beat within the
 /// interval (a stuck Modbus line, MQTT or GPIO thread stops the pings, and systemd restarts the
-/// service); `STATUS=` with a one-line summary whenever it changes; `STOPPING=1` on shutdown.
+/// service); `STATUS=` with a one-line summary whenever it changes; `STOPPING=1` on shutdown
+/// (not before a restart the platform asked for: the process re-executes itself in place).
 ///
 /// Without `$NOTIFY_SOCKET` nothing is sent, but stalls are still logged (once per change).
 public final class SystemdService: Service {
@@ -56,7 +57,9 @@ public final class SystemdService: Service {
                 try await Task.sleep(for: period)
             }
         }
-        send("STOPPING=1\nSTATUS=stopping")
+        // A restart the platform asked for re-executes this process, which then sends READY=1
+        // again: systemd must not take it for a stop.
+        send(gateway.restart.isRequested ? "STATUS=restarting as the platform asked" : "STOPPING=1\nSTATUS=stopping")
     }
 
     /// Returns once the gateway has started its connectors (bounded by the task's cancellation).

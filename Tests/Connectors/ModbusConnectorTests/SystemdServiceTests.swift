@@ -41,12 +41,13 @@ struct SystemdServiceTests {
             try modbus.write(to: folder.appendingPathComponent("modbus.json"), atomically: true, encoding: .utf8)
         }
 
-        func start(watchdogMicroseconds: Int) throws {
+        /// `journal`: as if stderr were the journal (`$JOURNAL_STREAM`).
+        func start(watchdogMicroseconds: Int, journal: Bool = false) throws {
             var environment = ProcessInfo.processInfo.environment
             environment["NOTIFY_SOCKET"] = notify.path
             environment["WATCHDOG_USEC"] = String(watchdogMicroseconds)
             environment.removeValue(forKey: "WATCHDOG_PID")
-            environment.removeValue(forKey: "JOURNAL_STREAM")
+            environment["JOURNAL_STREAM"] = journal ? "8:12345" : nil
             gateway = try ChildProcess(
                 IronbridgeExecutable.path,
                 ["run", "--config", folder.appendingPathComponent("config.json").path, "--status-socket", statusSocket],
@@ -102,12 +103,12 @@ struct SystemdServiceTests {
         #expect(await waitFor(seconds: 20) { rig.notify.messages(with: "WATCHDOG=1").count >= before + 5 }, "pings stopped; log:\n\(rig.logText)")
     }
 
-    @Test("a Modbus line stuck in a request that is never answered stops the WATCHDOG=1 pings, and the log names it")
+    @Test("a Modbus line stuck in a request that is never answered stops the WATCHDOG=1 pings, and the journal log names it")
     func stuckLineStopsWatchdog() async throws {
         let silent = try SilentListener()
         let rig = try Rig(modbusPort: silent.port, timeoutSeconds: 120)
         defer { rig.finish() }
-        try rig.start(watchdogMicroseconds: 1_000_000)
+        try rig.start(watchdogMicroseconds: 1_000_000, journal: true)
         #expect(await waitFor(seconds: 20) { !rig.notify.messages(with: "READY=1").isEmpty }, "no READY=1; log:\n\(rig.logText)")
         // Silence of 4 intervals after READY=1 (pings would come every half interval).
         let silenced = await waitFor(seconds: 30) {
@@ -115,7 +116,9 @@ struct SystemdServiceTests {
             return ContinuousClock.now - last > .seconds(4)
         }
         #expect(silenced, "WATCHDOG=1 kept coming: \(rig.notify.messages(with: "WATCHDOG=1").count) pings; log:\n\(rig.logText)")
-        #expect(await waitFor(seconds: 10) { rig.logText.contains("Modbus line 127.0.0.1:\(silent.port) has not run") }, "\(rig.logText)")
+        // Under journald: a syslog priority prefix (3 = error), no timestamp.
+        #expect(await waitFor(seconds: 10) { rig.logText.contains("\n<3>Modbus line 127.0.0.1:\(silent.port) has not run") }, "\(rig.logText)")
+        #expect(rig.logText.hasPrefix("<6>ironbridge "), "\(rig.logText)")
         #expect(rig.gateway?.isRunning == true)
         // A stop would wait for the hung request (120 s): systemd would kill it too.
         rig.gateway?.signal(SIGKILL)
