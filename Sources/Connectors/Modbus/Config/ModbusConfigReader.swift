@@ -38,7 +38,7 @@ struct ModbusConfigReader {
         }
         root.checkKeys(known: rootKeys)
         if root["slave"].exists {
-            root["slave"].error("the gateway as a Modbus slave (server) is not supported; remove the 'slave' section (the 'master' section works on its own)")
+            root["slave"].warning("the gateway as a Modbus slave (server) is not supported yet; this section is ignored and the 'master' section runs on its own")
         }
         let strategy = ModbusReportStrategy.read(root["reportStrategy"]) ?? gatewayStrategy
         let reader = ModbusConfigReader(connectorStrategy: strategy, connectorWrites: ModbusWritePolicy.read(root["allowedWrites"]))
@@ -123,7 +123,7 @@ struct ModbusConfigReader {
         let attributes = readKeys(node["attributes"], role: .attribute, keys)
         let timeseries = readKeys(node["timeseries"], role: .timeseries, keys)
         let updates = readKeys(node["attributeUpdates"], role: .attributeUpdate, keys)
-        let rpc = readKeys(node["rpc"], role: .rpc, keys)
+        let rpc = readRPCKeys(node["rpc"], keys)
         var writePolicy = ModbusWritePolicy.read(setting("allowedWrites")) ?? connectorWrites ?? .configuredOnly
         for key in updates + rpc { writePolicy.include(key) }
         guard let name, let endpoint, node.diagnostics.errors.count == errorsBefore else { return nil }
@@ -163,6 +163,30 @@ struct ModbusConfigReader {
             return members.keys.sorted().compactMap { reader.read(node[$0], role: role, tag: $0) }
         }
         return node.arrayElements().compactMap { reader.read($0, role: role) }
+    }
+
+    /// RPC entries are only used when called: one we cannot read (an unknown type, say) is
+    /// left out with a warning, as the Python gateway only fails when it is called.
+    private func readRPCKeys(_ node: ConfigNode, _ reader: ModbusKeyReader) -> [ModbusKeyConfig] {
+        let entries: [(node: ConfigNode, tag: String?)]
+        if let members = node.value?.objectValue {
+            entries = members.keys.sorted().map { (node[$0], $0) }
+        } else {
+            entries = node.arrayElements().map { ($0, nil) }
+        }
+        return entries.compactMap { entry in
+            let own = ConfigDiagnostics()
+            let isolated = ConfigNode(value: entry.node.value, path: entry.node.path, file: entry.node.file, diagnostics: own)
+            let key = reader.read(isolated, role: .rpc, tag: entry.tag)
+            let failed = own.hasErrors || key == nil
+            for diagnostic in own.all {
+                let message = diagnostic.severity == .error
+                    ? "\(diagnostic.message); this RPC method is left out (calling it is answered with an error)"
+                    : diagnostic.message
+                node.diagnostics.add(ConfigDiagnostic(severity: .warning, file: diagnostic.file, path: diagnostic.path, message: message))
+            }
+            return failed ? nil : key
+        }
     }
 
     private func readEndpoint(_ setting: (String) -> ConfigNode) -> ModbusEndpoint? {

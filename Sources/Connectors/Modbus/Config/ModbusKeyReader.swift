@@ -36,7 +36,12 @@ struct ModbusKeyReader {
         let variants = readVariants(node["variants"])
         guard let tag, let type, let function, let address else { return nil }
 
-        let count = objectsCount ?? type.fixedRegisterCount ?? 1
+        var count = objectsCount ?? type.fixedRegisterCount ?? 1
+        if function == .writeSingleCoil, count > 1 {
+            // The Python gateway writes the first of the bits with function code 5.
+            node["objectsCount"].warning("function code 5 writes one coil: only the first of the \(count) bits is written (as the Python gateway does); use functionCode 15 to write them all")
+            count = 1
+        }
         let codec: ModbusValueCodec
         do {
             codec = try ModbusValueCodec(type: type, objectsCount: count, byteOrder: byteOrder, wordOrder: wordOrder,
@@ -59,7 +64,10 @@ struct ModbusKeyReader {
             return false
         }
         let count = key.objectCount
-        if count > function.maxCount {
+        if function == .writeSingleRegister, count > function.maxCount {
+            // The Python gateway accepts this key and fails when it writes; so do we.
+            node["objectsCount"].warning("\(count) registers do not fit one write single register request: writing this key fails until it uses functionCode 16")
+        } else if count > function.maxCount {
             let what = function.accessesBits ? "bits" : "registers"
             let hint = function == .writeSingleRegister ? "; use functionCode 16" : function == .writeSingleCoil ? "; use functionCode 15" : ""
             node["objectsCount"].error("\(count) \(what) do not fit one \(function) request (at most \(function.maxCount))\(hint)")
@@ -82,7 +90,7 @@ struct ModbusKeyReader {
         // Spellings of older Python gateway configurations.
         let width = Int(objectsCount ?? 1) >= 4 ? 64 : Int(objectsCount ?? 1) >= 2 ? 32 : 16
         switch text.lowercased() {
-        case "bit": return .bits
+        case "bit", "coil", "coils": return .bits
         case "int", "long": return ModbusDataType(rawValue: "\(text.lowercased() == "long" ? 32 : width)int")
         case "uint": return ModbusDataType(rawValue: "\(width)uint")
         case "float", "double": return ModbusDataType(rawValue: "\(text.lowercased() == "double" ? 64 : width == 16 ? 32 : width)float")

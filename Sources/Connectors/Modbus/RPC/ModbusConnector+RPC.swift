@@ -100,7 +100,8 @@ extension ModbusConnector {
             case .writeSingleCoil, .writeMultipleCoils:
                 let bits = try key.codec.encodeBits(modbusValue)
                 let single = key.functionCode == .writeSingleCoil
-                guard bits.count == (single ? 1 : key.codec.bitCount) else {
+                // Function code 5 writes the first bit given, as the Python gateway does.
+                guard single ? !bits.isEmpty : bits.count == key.codec.bitCount else {
                     return .failure(ModbusRPCFailure("expected \(single ? 1 : key.codec.bitCount) bit(s) for \(key.tag), got \(bits.count)"))
                 }
                 operation = { connection throws(ModbusError) in
