@@ -3,7 +3,8 @@ extension UploadBuffer {
     /// than one window holds (a backlog after an outage or a restart), the store marks where
     /// the backlog ends (`liveFrom`): each window then starts with up to a quarter of newer
     /// telemetry, oldest first, and fills the rest from the backlog, oldest first. Attributes
-    /// and connect/disconnect never overtake older records. When the backlog is delivered,
+    /// and connect/disconnect never overtake older records, and no telemetry overtakes them.
+    /// When the backlog is delivered,
     /// windows are plain oldest-first again.
     public func peek(maxCount: Int) async -> [StoredUpload] { peekNow(maxCount: maxCount) }
 
@@ -25,7 +26,9 @@ extension UploadBuffer {
         return window
     }
 
-    /// Telemetry appended since the backlog was marked, still pending, from memory.
+    /// Telemetry appended since the backlog was marked, still pending, from memory, up to the
+    /// first pending record of another kind: a device's `connect` (with its type) must reach
+    /// the platform before its telemetry, and attributes must not overtake each other.
     private func liveShare(_ s: inout State, quota: Int) -> [StoredUpload] {
         guard let live = s.liveFrom else { return [] }
         var share: [StoredUpload] = []
@@ -33,7 +36,9 @@ extension UploadBuffer {
         while index < s.memory.count, share.count < quota {
             let entry = s.memory[index].stored
             index += 1
-            if case .telemetry = entry.upload, !s.released.contains(entry.sequence) { share.append(entry) }
+            if s.released.contains(entry.sequence) { continue }
+            guard case .telemetry = entry.upload else { break }
+            share.append(entry)
         }
         return share
     }

@@ -22,21 +22,25 @@ struct MemoryStoreTests {
         #expect(await store.peek(maxCount: 10).map(\.number) == [5, 7])
     }
 
-    @Test("a backlog drains oldest first with a share of newer telemetry in each window; attributes never overtake")
+    @Test("a backlog drains oldest first with a share of newer telemetry in each window; connect and attributes are never overtaken")
     func liveDataInterleaved() async {
         let store = UploadBuffer(capacity: 100_000)
         await store.append(numbered(1...1000))
         #expect(await store.peek(maxCount: 100).map(\.number) == Array(1...100))
         #expect(await store.statistics().draining)
-        await store.append([.attributes(device: "Meter", values: [DataPoint("a", 1)])])
         await store.append(numbered(5001...5010))
+        await store.append([.connect(device: "New", type: "pump")])
+        await store.append(numbered(6001...6005))
         let window = await store.peek(maxCount: 100)
+        // Live telemetry up to the connect; what follows it waits until the connect went.
         #expect(window.prefix(10).map(\.number) == Array(5001...5010))
         #expect(window.dropFirst(10).map(\.number) == Array(1...90))
         let numbers = await store.drainAll(window: 100)
-        #expect(Set(numbers) == Set(Array(1...1000) + Array(5001...5010) + [-1]))
-        // The attributes record comes after every record appended before it.
-        #expect(numbers.firstIndex(of: -1)! > numbers.firstIndex(of: 1000)!)
+        #expect(Set(numbers) == Set(Array(1...1000) + Array(5001...5010) + Array(6001...6005) + [-1]))
+        // The connect comes after every record appended before it, and before the telemetry after it.
+        let connect = numbers.firstIndex(of: -1)!
+        #expect(connect > numbers.firstIndex(of: 1000)!)
+        #expect(connect < numbers.firstIndex(of: 6001)!)
         #expect(!(await store.statistics().draining))
         #expect(await store.statistics().pending == 0)
     }
