@@ -3,7 +3,7 @@ extension UploadBuffer {
     /// than one window holds (a backlog after an outage or a restart), the store marks where
     /// the backlog ends (`liveFrom`): each window then starts with up to a quarter of newer
     /// telemetry, oldest first, and fills the rest from the backlog, oldest first. Attributes
-    /// and connect/disconnect never overtake older records, and no telemetry overtakes them.
+    /// and disconnects never overtake older records, and nothing newer overtakes them.
     /// When the backlog is delivered,
     /// windows are plain oldest-first again.
     public func peek(maxCount: Int) async -> [StoredUpload] { peekNow(maxCount: maxCount) }
@@ -26,9 +26,10 @@ extension UploadBuffer {
         return window
     }
 
-    /// Telemetry appended since the backlog was marked, still pending, from memory, up to the
-    /// first pending record of another kind: a device's `connect` (with its type) must reach
-    /// the platform before its telemetry, and attributes must not overtake each other.
+    /// Telemetry (and `connect`, which must precede a new device's telemetry and is harmless
+    /// twice) appended since the backlog was marked, still pending, from memory, up to the first
+    /// pending attributes or disconnect record: those must not overtake older records, and no
+    /// telemetry may overtake them.
     private func liveShare(_ s: inout State, quota: Int) -> [StoredUpload] {
         guard let live = s.liveFrom else { return [] }
         var share: [StoredUpload] = []
@@ -37,8 +38,10 @@ extension UploadBuffer {
             let entry = s.memory[index].stored
             index += 1
             if s.released.contains(entry.sequence) { continue }
-            guard case .telemetry = entry.upload else { break }
-            share.append(entry)
+            switch entry.upload {
+            case .telemetry, .connect: share.append(entry)
+            case .attributes, .disconnect: return share
+            }
         }
         return share
     }

@@ -22,7 +22,7 @@ struct MemoryStoreTests {
         #expect(await store.peek(maxCount: 10).map(\.number) == [5, 7])
     }
 
-    @Test("a backlog drains oldest first with a share of newer telemetry in each window; connect and attributes are never overtaken")
+    @Test("a backlog drains oldest first with a share of newer telemetry in each window; attributes are never overtaken")
     func liveDataInterleaved() async {
         let store = UploadBuffer(capacity: 100_000)
         await store.append(numbered(1...1000))
@@ -31,16 +31,17 @@ struct MemoryStoreTests {
         await store.append(numbered(5001...5010))
         await store.append([.connect(device: "New", type: "pump")])
         await store.append(numbered(6001...6005))
+        await store.append([.attributes(device: "Meter", values: [DataPoint("a", 1)])])
+        await store.append(numbered(7001...7003))
         let window = await store.peek(maxCount: 100)
-        // Live telemetry up to the connect; what follows it waits until the connect went.
-        #expect(window.prefix(10).map(\.number) == Array(5001...5010))
-        #expect(window.dropFirst(10).map(\.number) == Array(1...90))
+        // Live telemetry (a new device's connect with it) up to the attributes record, then the backlog.
+        #expect(window.prefix(16).map(\.number) == Array(5001...5010) + [-1] + Array(6001...6005))
+        #expect(window.dropFirst(16).map(\.number) == Array(1...84))
         let numbers = await store.drainAll(window: 100)
-        #expect(Set(numbers) == Set(Array(1...1000) + Array(5001...5010) + Array(6001...6005) + [-1]))
-        // The connect comes after every record appended before it, and before the telemetry after it.
-        let connect = numbers.firstIndex(of: -1)!
-        #expect(connect > numbers.firstIndex(of: 1000)!)
-        #expect(connect < numbers.firstIndex(of: 6001)!)
+        #expect(Set(numbers) == Set(Array(1...1000) + Array(5001...5010) + Array(6001...6005) + Array(7001...7003) + [-1, -2]))
+        // The attributes come after every record appended before them, and before what followed them.
+        let attributes = numbers.firstIndex(of: -2)!
+        #expect(attributes > numbers.firstIndex(of: 1000)! && attributes < numbers.firstIndex(of: 7001)!)
         #expect(!(await store.statistics().draining))
         #expect(await store.statistics().pending == 0)
     }

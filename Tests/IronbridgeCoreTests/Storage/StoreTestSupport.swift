@@ -24,8 +24,12 @@ func numbered(_ range: ClosedRange<Int>, device: String = "Meter", keys: Int = 1
 extension StoredUpload {
     /// The number a `numbered` record carries.
     var number: Int {
-        if case .telemetry(let record) = upload { return Int(record.timestamp ?? -1) }
-        return -1
+        switch upload {
+        case .telemetry(let record): Int(record.timestamp ?? -9)
+        case .connect: -1
+        case .attributes: -2
+        case .disconnect: -3
+        }
     }
 }
 
