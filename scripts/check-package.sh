@@ -119,18 +119,22 @@ step "systemd-analyze verify: no complaint about ironbridge.service${verify:+ (o
 as_user() { in_box setpriv --reuid=ironbridge --regid=ironbridge --init-groups "$@"; }
 as_user /usr/bin/ironbridge check --config /etc/ironbridge/config.json >"$work/check.log" 2>&1 \
   || { cat "$work/check.log" >&2; fail "ironbridge check of the packaged config"; }
-in_box setpriv --reuid=ironbridge --regid=ironbridge --init-groups \
-  /usr/bin/ironbridge run --config /etc/ironbridge/config.json >"$work/run.log" 2>&1 &
-gateway=$!
+# The gateway's own pid (chroot shares the host's pid namespace), written before it starts.
+in_box sh -c 'echo $$ >/tmp/ironbridge.pid; exec timeout 60 setpriv --reuid=ironbridge --regid=ironbridge --init-groups \
+  /usr/bin/ironbridge run --config /etc/ironbridge/config.json' >"$work/run.log" 2>&1 &
+runner=$!
 answered=""
 for _ in $(seq 1 100); do
   if answered=$(as_user /usr/bin/ironbridge status 2>&1); then break; fi
   answered=""
   sleep 0.2
 done
-kill -TERM "$gateway" 2>/dev/null || true
-wait "$gateway" || true
+gateway=$(cat "$box/tmp/ironbridge.pid" 2>/dev/null || true)
+# timeout(1) passes SIGTERM on to the gateway, which stops within its 5 s drain.
+[ -n "$gateway" ] && kill -TERM "$gateway" 2>/dev/null || true
+wait "$runner" || true
 [ -n "$answered" ] || { cat "$work/run.log" >&2; fail "the installed gateway did not answer 'ironbridge status'"; }
+grep -q 'stopped' "$work/run.log" || { cat "$work/run.log" >&2; fail "the installed gateway did not stop cleanly on SIGTERM"; }
 grep -q 'platform: localhost:1883' <<<"$answered" || fail "unexpected status: $answered"
 [ "$(in_box stat -c '%a' "/var/lib/ironbridge/storage")" = 750 ] || fail "storage folder mode $(in_box stat -c '%a' "/var/lib/ironbridge/storage")"
 step "the installed gateway ran as ironbridge and answered 'ironbridge status'"
