@@ -17,6 +17,8 @@ final class UploadSender: Sendable {
     private let readCount: Int
     private let limits: Mutex<SessionLimits>
     private let idle = Mutex<Bool>(true)
+    /// Records per read while a backlog drains.
+    static let drainWindowRecords = 100
 
     init(client: MQTTClient, store: any UploadStore, registry: DeviceRegistry, gate: ConnectionGate, statistics: GatewayStatistics,
          limits: SessionLimits, qos: Int, readCount: Int, logger: Logger) {
@@ -48,6 +50,7 @@ final class UploadSender: Sendable {
         let rejectionBackoff = Backoff(initialSeconds: 1, maximumSeconds: 60)
         var rejections = 0
         var drain = DrainReport()
+        var draining = false
         while !Task.isCancelled {
             let session = await gate.waitUntilOpen()
             if Task.isCancelled { break }
@@ -60,8 +63,11 @@ final class UploadSender: Sendable {
                     try await announceConnectedDevices(rate: &rate)
                     announcedSession = session
                 }
-                let items = await store.peek(maxCount: readCount)
-                if let line = drain.update(draining: await store.statistics().draining, pointsSent: statistics.snapshot.pointsSent) {
+                // While a backlog drains, windows are small, so that live data (a share of every
+                // window) waits for one short window, not for a long one, at the server's rate.
+                let items = await store.peek(maxCount: draining ? min(readCount, Self.drainWindowRecords) : readCount)
+                draining = await store.statistics().draining
+                if let line = drain.update(draining: draining, pointsSent: statistics.snapshot.pointsSent) {
                     logger.notice("\(line)")
                 }
                 if items.isEmpty {

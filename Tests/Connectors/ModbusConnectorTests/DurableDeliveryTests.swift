@@ -155,6 +155,31 @@ struct DurableDeliveryTests {
         #expect(await rig.waitForDelivered(rig.polls - 5, within: 60), "\(rig.logText)")
         await rig.finish(crashes: 1, outages: 2, comment: "SIGKILL during the drain")
     }
+
+    @Test("while a backlog drains slowly, current values reach the platform within seconds")
+    func liveValuesDuringADrain() async throws {
+        let limits = #"{"maxPayloadSize": 1900, "maxInflightMessages": 5, "rateLimits": {"messages": "6:1", "telemetryMessages": "6:1"}}"#
+        let rig = try await Rig(sessionLimits: limits)
+        try rig.startGateway()
+        #expect(await rig.waitForDelivered(10, within: 20), "\(rig.logText)")
+        rig.link.cut()
+        try await Task.sleep(for: .seconds(10))
+        let reopened = Int64(Date().timeIntervalSince1970 * 1000)
+        try rig.link.open()
+        let started = ContinuousClock.now
+        var liveSeen = false
+        for _ in 0..<100 where !liveSeen {
+            try await Task.sleep(for: .milliseconds(100))
+            liveSeen = rig.timestamps.contains { $0 > reopened }
+        }
+        let waited = ContinuousClock.now - started
+        let backlogLeft = rig.polls - Set(rig.timestamps).count
+        print("live values during a drain: first current value after \(waited); \(backlogLeft) records still to come then")
+        #expect(liveSeen && waited < .seconds(5), "no current value within \(waited)")
+        #expect(backlogLeft > 20, "the backlog was delivered before the first current value; the test needs a slower drain")
+        #expect(await rig.waitForDelivered(rig.polls - 5, within: 60), "\(rig.logText)")
+        await rig.finish(crashes: 0, outages: 1, comment: "live values during a drain")
+    }
 }
 
 /// Each record's first arrival, in arrival order (later copies are duplicates).
