@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decodes registers or bits read from a slave into a ``ModbusValue``, and encodes
 /// values for writes, following the gateway configuration's rules for one key.
 ///
@@ -6,20 +12,27 @@
 /// - `wordOrder` applies across the registers of 32- and 64-bit numbers: `LITTLE` puts
 ///   the least significant register first. E.g. (byteOrder BIG) `32int 0x12345678` is
 ///   `[0x1234, 0x5678]` with wordOrder BIG and `[0x5678, 0x1234]` with LITTLE.
-/// - `8int`/`8uint` occupy one register and use its low byte (after `byteOrder`);
-///   encoding leaves the high byte 0.
-/// - `16float` is IEEE 754 half precision.
-/// - `string` and `bytes` take `objectsCount` registers, 2 bytes each, in register
-///   order (`byteOrder` applies, `wordOrder` does not, as in pymodbus); strings are
-///   UTF-8 with trailing NULs trimmed, and padded with NULs when written.
-/// - `bits` read with FC1/2 are `objectsCount` bits; read from registers (FC3/4) they
-///   are the 16 bits of each register (after `byteOrder`), least significant first.
-///   One bit (`objectsCount` 1, or `bit` given) decodes to `bool`, or to `int` 0/1 with
-///   `bitTargetType` int; more decode to ``ModbusValue/bits(_:)``.
-/// - `bit` on a numeric type picks bit n (0 = least significant) of the decoded integer.
-/// - `divider` and `multiplier` apply to numeric register reads only, and then the
-///   result is always ``ModbusValue/double(_:)`` (`raw * multiplier / divider`). Writes
-///   never scale.
+/// - `8int`/`8uint` occupy one register and use its first (high) byte, whatever the
+///   `byteOrder` (as the Python gateway); encoding leaves the low byte 0.
+/// - `16float` is IEEE 754 half precision. Every float read is rounded to `round`
+///   decimal places (default 6), as Python's `round(x, 6)` does (correctly rounded).
+/// - `string` and `bytes` take `objectsCount` registers, 2 bytes each, high byte first,
+///   in register order; neither `byteOrder` nor `wordOrder` applies (as the Python
+///   gateway). Strings are UTF-8 with trailing NULs trimmed (text that is not UTF-8 is
+///   reported as hex, as the Python gateway does), padded with NULs when written.
+/// - `bits` read with FC1/2 are `objectsCount` bits. Read from registers (FC3/4)
+///   `objectsCount` counts bits, 16 per register: the bits of each register's high byte,
+///   least significant first, then those of its low byte (register bits 8..15, 0..7), as
+///   the Python gateway's decoder yields them; `byteOrder` does not apply. One bit
+///   (`objectsCount` 1) decodes to `bool`, or to `int` 0/1 with `bitTargetType` int;
+///   more decode to ``ModbusValue/bits(_:)``. With `bit` given, bit n of those (the last
+///   one if n is past `objectsCount`) decodes to `int` 0/1, as the Python gateway does.
+/// - `bit` on a numeric type picks bit n (0 = least significant) of the decoded integer
+///   (the Python gateway ignores `bit` there).
+/// - `divider` and `multiplier` apply to numeric register reads only: with a divider the
+///   result is ``ModbusValue/double(_:)`` `value / divider` (the multiplier is then
+///   ignored, as the Python gateway); else an integer times an integral multiplier
+///   stays an integer, anything else becomes a double. Writes never scale.
 /// - Numeric types read `max(objectsCount, fixed size)` registers (configs often say
 ///   objectsCount 2 for 32-bit types) and decode one value from the first ones.
 public struct ModbusValueCodec: Sendable, Hashable {
@@ -31,14 +44,20 @@ public struct ModbusValueCodec: Sendable, Hashable {
     public let bitTargetType: ModbusBitTargetType
     public let divider: Double?
     public let multiplier: Double?
+    /// Decimal places floats are rounded to (the key's `round`, default 6).
+    public let roundDigits: Int
+    /// The multiplier was written as a JSON integer: integers times it stay integers.
+    public let multiplierIsInteger: Bool
 
     /// - Throws: ``ModbusCodecError/invalidOption(_:)`` for objectsCount < 1, a zero or
     ///   non-finite divider/multiplier, or a negative `bit`.
     public init(
         type: ModbusDataType, objectsCount: Int = 1, byteOrder: ModbusByteOrder,
         wordOrder: ModbusWordOrder, bit: Int? = nil, bitTargetType: ModbusBitTargetType = .bool,
-        divider: Double? = nil, multiplier: Double? = nil
+        divider: Double? = nil, multiplier: Double? = nil, multiplierIsInteger: Bool = false,
+        roundDigits: Int = 6
     ) throws(ModbusCodecError) {
+        guard (0...17).contains(roundDigits) else { throw .invalidOption("round must be 0 to 17 decimal places, got \(roundDigits)") }
         guard objectsCount >= 1 else { throw .invalidOption("objectsCount must be at least 1, got \(objectsCount)") }
         if let divider, divider == 0 || !divider.isFinite {
             throw .invalidOption("divider must be a non-zero number, got \(divider)")
@@ -57,10 +76,14 @@ public struct ModbusValueCodec: Sendable, Hashable {
         self.bitTargetType = bitTargetType
         self.divider = divider
         self.multiplier = multiplier
+        self.roundDigits = roundDigits
+        self.multiplierIsInteger = multiplierIsInteger
     }
 
     /// Registers to read (FC3/4) or write (FC6/16) for this key.
-    public var registerCount: Int { max(objectsCount, type.fixedRegisterCount ?? 0) }
+    public var registerCount: Int {
+        type == .bits ? (objectsCount + 15) / 16 : max(objectsCount, type.fixedRegisterCount ?? 0)
+    }
 
     /// Bits to read (FC1/2) or coils to write (FC5/15): `objectsCount`.
     public var bitCount: Int { objectsCount }
@@ -92,29 +115,69 @@ public struct ModbusValueCodec: Sendable, Hashable {
         guard registers.count >= registerCount else {
             throw .tooFewObjects(type: type, needed: registerCount, got: registers.count)
         }
-        let words = registers.prefix(registerCount).map(applyByteOrder)
+        let plain = Array(registers.prefix(registerCount))
         switch type {
         case .bits:
-            let bits: [Bool] = words.flatMap { (word: UInt16) -> [Bool] in
-                (0..<16).map { (offset: Int) -> Bool in word >> offset & 1 == 1 }
+            let bits: [Bool] = plain.flatMap { (word: UInt16) -> [Bool] in
+                Self.registerBitOrder.map { (offset: Int) -> Bool in word >> offset & 1 == 1 }
             }
-            return try selectBits(bits, needed: bits.count)
+            return try selectBits(bits, needed: objectsCount)
         case .bytes:
-            return .bytes(Self.bytes(of: words))
+            return .bytes(Self.bytes(of: plain))
         case .string:
-            let bytes = Self.bytes(of: words)
+            let bytes = Self.bytes(of: plain)
             let end = bytes.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0
-            return .string(String(decoding: bytes[..<end], as: UTF8.self))
+            let text = bytes[..<end]
+            guard let utf8 = String(validating: text, as: UTF8.self) else { return .string(Self.hex(bytes)) }
+            return .string(utf8)
+        case .int8:
+            return scaled(bit.map { single(plain[0] >> UInt16(8 + $0) & 1 == 1) } ?? .int(Int64(Int8(truncatingIfNeeded: plain[0] >> 8))))
+        case .uint8:
+            return scaled(bit.map { single(plain[0] >> UInt16(8 + $0) & 1 == 1) } ?? .uint(UInt64(plain[0] >> 8)))
         default:
-            return scaled(number(from: Array(words.prefix(type.fixedRegisterCount!))))
+            let words = plain.map(applyByteOrder)
+            return scaled(rounded(number(from: Array(words.prefix(type.fixedRegisterCount!)))))
         }
+    }
+
+    /// Register bits in the order the Python gateway's decoder yields them: the high
+    /// byte's bits least significant first, then the low byte's.
+    static let registerBitOrder = Array(8..<16) + Array(0..<8)
+
+    /// Lower-case hex of `bytes`, as the Python gateway reports `bytes` values.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A float rounded to `roundDigits` places, as Python's `round(x, n)`: the decimal
+    /// nearest to the exact binary value (ties to even), read back as a double.
+    private func rounded(_ value: ModbusValue) -> ModbusValue {
+        guard case .double(let number) = value, number.isFinite else { return value }
+        return .double(Self.round(number, digits: roundDigits))
+    }
+
+    /// Python's `round(number, digits)` for finite numbers.
+    public static func round(_ number: Double, digits: Int) -> Double {
+        guard number.isFinite else { return number }
+        var buffer = [CChar](repeating: 0, count: 400)
+        let length = withVaList([Int32(digits), number]) { arguments in
+            buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.*f", arguments) }
+        }
+        guard length > 0, Int(length) < buffer.count else { return number }
+        let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return Double(text) ?? number
     }
 
     private func selectBits(_ bits: [Bool], needed: Int) throws(ModbusCodecError) -> ModbusValue {
         guard bits.count >= needed else { throw .tooFewObjects(type: type, needed: needed, got: bits.count) }
         if let bit {
-            guard bit < bits.count else { throw .tooFewObjects(type: type, needed: bit + 1, got: bits.count) }
-            return single(bits[bit])
+            // As the Python gateway: bit n of the first objectsCount bits (the last one
+            // when n is past them), always as an integer 0/1.
+            let chosen = bits[min(bit, needed - 1)]
+            return .int(chosen ? 1 : 0)
         }
         return needed == 1 ? single(bits[0]) : .bits(Array(bits.prefix(needed)))
     }
@@ -149,7 +212,26 @@ public struct ModbusValueCodec: Sendable, Hashable {
         case .double(let number): raw = number
         default: return value
         }
-        return .double(raw * (multiplier ?? 1) / (divider ?? 1))
+        if let divider { return .double(raw / divider) }
+        guard let multiplier else { return value }
+        // An integer times a whole multiplier stays an integer (Python's int * int).
+        if multiplierIsInteger, let factor = Int64(exactly: multiplier) {
+            switch value {
+            case .int(let number):
+                let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+                if !overflow { return .int(product) }
+            case .uint(let number):
+                if factor >= 0 {
+                    let (product, overflow) = number.multipliedReportingOverflow(by: UInt64(factor))
+                    if !overflow { return .uint(product) }
+                } else if let signed = Int64(exactly: number) {
+                    let (product, overflow) = signed.multipliedReportingOverflow(by: factor)
+                    if !overflow { return .int(product) }
+                }
+            default: break
+            }
+        }
+        return .double(raw * multiplier)
     }
 
     // MARK: - Encoding
@@ -162,10 +244,11 @@ public struct ModbusValueCodec: Sendable, Hashable {
         case .bits:
             let bits = try encodeBits(value)
             let count = max(registerCount, (bits.count + 15) / 16)
-            words = (0..<count).map { index in
+            // The inverse of decoding: bit i of each 16 goes to register bit registerBitOrder[i].
+            return (0..<count).map { index in
                 (0..<16).reduce(UInt16(0)) { word, offset in
                     let position = index * 16 + offset
-                    return position < bits.count && bits[position] ? word | 1 << offset : word
+                    return position < bits.count && bits[position] ? word | 1 << Self.registerBitOrder[offset] : word
                 }
             }
         case .string, .bytes:
@@ -180,7 +263,11 @@ public struct ModbusValueCodec: Sendable, Hashable {
                 throw .tooLong(type: type, value: value.description, capacity: registerCount * 2)
             }
             let padded = bytes + [UInt8](repeating: 0, count: registerCount * 2 - bytes.count)
-            words = stride(from: 0, to: padded.count, by: 2).map { UInt16(padded[$0]) << 8 | UInt16(padded[$0 + 1]) }
+            // Text and bytes are never byte-swapped (as the Python gateway).
+            return stride(from: 0, to: padded.count, by: 2).map { UInt16(padded[$0]) << 8 | UInt16(padded[$0 + 1]) }
+        case .int8, .uint8:
+            // One byte in the register's high byte, whatever the byte order (as the Python gateway).
+            return [UInt16(truncatingIfNeeded: try rawBits(of: value)) << 8]
         default:
             let raw = try rawBits(of: value)
             let count = type.fixedRegisterCount!

@@ -36,7 +36,7 @@ struct PollingTests {
             {"tag": "i8", "type": "8int", "functionCode": 3, "address": 18},
             {"tag": "bit2", "type": "16uint", "functionCode": 3, "address": 18, "bit": 2},
             {"tag": "bit0int", "type": "16uint", "functionCode": 3, "address": 18, "bit": 0, "bitTargetType": "int"},
-            {"tag": "regbits", "type": "bits", "functionCode": 3, "address": 19},
+            {"tag": "regbits", "type": "bits", "functionCode": 3, "objectsCount": 16, "address": 19},
             {"tag": "raw", "type": "bytes", "functionCode": 3, "objectsCount": 1, "address": 19},
             {"tag": "u32le", "type": "32uint", "functionCode": 4, "objectsCount": 2, "address": 0, "wordOrder": "LITTLE"},
             {"tag": "i16le", "type": "16int", "functionCode": 4, "address": 2, "byteOrder": "LITTLE"},
@@ -50,9 +50,9 @@ struct PollingTests {
         let record = try #require(await rig.telemetry(of: "M").last)
         let values = Dictionary(record.values.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let expected: [String: JSONValue] = [
-            "i16": -2, "u16": 65535, "i32": -123456, "f32": .double(Double(Float(12.34))), "i64": 0x0000_0001_0000_0002,
-            "f64": 12.34, "text": "AB12", "half": 1.0, "scaled": 13.3, "tripled": 399.0, "i8": -123, "bit2": true, "bit0int": 1,
-            "regbits": .array((0..<16).map { .bool(0xA5A5 >> $0 & 1 == 1) }), "raw": [0xA5, 0xA5],
+            "i16": -2, "u16": 65535, "i32": -123456, "f32": 12.34, "i64": 0x0000_0001_0000_0002,
+            "f64": 12.34, "text": "AB12", "half": 1.0, "scaled": 13.3, "tripled": 399, "i8": 0, "bit2": true, "bit0int": 1,
+            "regbits": .array((Array(8..<16) + Array(0..<8)).map { .bool(0xA5A5 >> $0 & 1 == 1) }), "raw": "a5a5",
             "u32le": 0x1234_5678, "i16le": 0x0102, "coils": [true, false, true], "coil0": "on", "coil1": 0, "input5": true,
         ]
         for (key, value) in expected { #expect(values[key] == value, "key \(key)") }

@@ -41,7 +41,7 @@ struct WriteAndRPCTests {
             #expect(resultError(reply) == nil, "\(test)")
             #expect(server.registers(.holding, at: address, count: 2) == test.expected, "\(test)")
             let back = await rig.rpc(test.device, "get", .string("type=\(test.type);functionCode=3;objectsCount=2;address=\(address);"))
-            let expected: JSONValue = test.type == "32int" ? 305_419_896 : .double(Double(Float(12.34)))
+            let expected: JSONValue = test.type == "32int" ? 305_419_896 : .double(12.34)
             #expect(resultValue(back) == expected, "\(test)")
         }
         #expect(server.requestCount(.writeMultipleRegisters) == 4)

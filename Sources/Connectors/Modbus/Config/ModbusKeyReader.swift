@@ -5,7 +5,7 @@ import IronbridgeModbus
 struct ModbusKeyReader {
     static let knownKeys: Set<String> = [
         "tag", "type", "functionCode", "objectsCount", "address", "divider", "multiplier", "bit",
-        "bitTargetType", "variants", "byteOrder", "wordOrder", "reportStrategy",
+        "bitTargetType", "variants", "byteOrder", "wordOrder", "reportStrategy", "round",
     ]
     static let typeNames = ModbusDataType.allCases.map(\.rawValue)
 
@@ -29,6 +29,8 @@ struct ModbusKeyReader {
         let bitTarget = node["bitTargetType"].oneOf(["bool", "int"], default: "bool").flatMap(ModbusBitTargetType.init(rawValue:)) ?? .bool
         let divider = node["divider"].optionalDouble()
         let multiplier = node["multiplier"].optionalDouble()
+        let multiplierIsInteger: Bool = if case .int = node["multiplier"].value { true } else { false }
+        let roundDigits = node["round"].optionalInt(in: 0...17).map { Int($0) } ?? 6
         let bit = node["bit"].optionalInt(in: 0...63).map { Int($0) }
         let byteOrder = node["byteOrder"].oneOf(["BIG", "LITTLE"], default: nil).flatMap(ModbusByteOrder.init(rawValue:)) ?? self.byteOrder
         let wordOrder = node["wordOrder"].oneOf(["BIG", "LITTLE"], default: nil).flatMap(ModbusWordOrder.init(rawValue:)) ?? self.wordOrder
@@ -45,7 +47,8 @@ struct ModbusKeyReader {
         let codec: ModbusValueCodec
         do {
             codec = try ModbusValueCodec(type: type, objectsCount: count, byteOrder: byteOrder, wordOrder: wordOrder,
-                                         bit: bit, bitTargetType: bitTarget, divider: divider, multiplier: multiplier)
+                                         bit: bit, bitTargetType: bitTarget, divider: divider, multiplier: multiplier,
+                                         multiplierIsInteger: multiplierIsInteger, roundDigits: roundDigits)
         } catch {
             node.error("\(error)")
             return nil

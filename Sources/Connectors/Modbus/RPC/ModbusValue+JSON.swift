@@ -3,7 +3,7 @@ import IronbridgeModbus
 
 extension ModbusValue {
     /// The value as the platform gets it: numbers, booleans, text; bits as an array of
-    /// booleans, bytes as an array of numbers.
+    /// booleans, bytes as lower-case hex text (as the Python gateway).
     var json: JSONValue {
         switch self {
         case .int(let number): .int(number)
@@ -11,7 +11,7 @@ extension ModbusValue {
         case .double(let number): number.isFinite ? .double(number) : .string(String(number))
         case .bool(let flag): .bool(flag)
         case .string(let text): .string(text)
-        case .bytes(let bytes): .array(bytes.map { .int(Int64($0)) })
+        case .bytes(let bytes): .string(ModbusValueCodec.hex(bytes))
         case .bits(let bits): .array(bits.map(JSONValue.bool))
         }
     }
