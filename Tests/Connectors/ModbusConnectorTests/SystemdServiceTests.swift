@@ -146,6 +146,8 @@ struct SystemdServiceTests {
         let line = try #require(report["modbusLines"]?.arrayValue?.first, "\(jsonText)")
         #expect(line["line"]?.stringValue == "127.0.0.1:\(server.port!)" && line["meanMs"]?.doubleValue != nil, "\(jsonText)")
         #expect(report["watchdog"]?["stalled"]?.arrayValue == [], "\(jsonText)")
+        let parts = report["watchdog"]?["parts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(parts == ["MQTT network thread", "Modbus line 127.0.0.1:\(server.port!)"], "the threads that feed the watchdog: \(parts)")
 
         let (textCode, text) = try rig.status([])
         #expect(textCode == 0)
