@@ -44,6 +44,22 @@ struct JSONTests {
         }
     }
 
+    @Test("unsigned integers above Int64.max are parsed and written exactly; beyond UInt64 they become doubles")
+    func unsignedIntegers() throws {
+        for number: UInt64 in [17_275_436_391_653_061_650, UInt64.max, UInt64(Int64.max) + 1] {
+            #expect(try JSONValue.parse(String(number)) == .uint(number))
+            #expect(JSONValue.uint(number).jsonString == String(number))
+            #expect(JSONValue.unsigned(number) == .uint(number))
+            #expect(JSONValue.uint(number).uint64Value == number && JSONValue.uint(number).intValue == nil)
+        }
+        #expect(JSONValue.unsigned(42) == .int(42))
+        #expect(try JSONValue.parse("18446744073709551616") == .double(18_446_744_073_709_551_616))
+        #expect(try JSONValue.parse("-9223372036854775809") == .double(-9_223_372_036_854_775_809))
+        let nested: JSONValue = ["v": .uint(17_275_436_391_653_061_650), "a": [.uint(UInt64.max)]]
+        #expect(nested.jsonString == #"{"a":[18446744073709551615],"v":17275436391653061650}"#)
+        #expect(try JSONValue.parse(nested.jsonString) == nested)
+    }
+
     @Test("RPC params holding JSON as a string are unwrapped; other strings stay")
     func unwrapsJSONStrings() {
         #expect(JSONValue.string(#"{"pin": 23, "value": 1}"#).unwrappingJSONString == ["pin": 23, "value": 1])

@@ -182,6 +182,7 @@ private struct Parser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
+        if isInteger, let value = UInt64(text) { return .uint(value) }
         guard let value = Double(text), value.isFinite else { throw JSONParseError(offset: start, reason: "invalid number '\(text)'") }
         return .double(value)
     }

@@ -2,10 +2,15 @@ import Foundation
 
 /// A JSON value as the platform sends and receives it. Numbers keep the distinction
 /// between integers and floating point so that `1` goes out as `1`, not `1.0`.
+/// Integers are exact over the whole range of Int64 and UInt64: `.uint` holds those above
+/// `Int64.max` only (make one with ``unsigned(_:)``, which picks `.int` when it fits), so
+/// that one number has one representation.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// An integer above `Int64.max` (up to `UInt64.max`).
+    case uint(UInt64)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -13,6 +18,22 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue {
+    /// An unsigned integer, exact: `.int` when it fits in Int64, else `.uint`.
+    public static func unsigned(_ number: UInt64) -> JSONValue {
+        Int64(exactly: number).map(JSONValue.int) ?? .uint(number)
+    }
+
+    /// The value as an unsigned integer: non-negative integers (of either case), and
+    /// non-negative doubles without a fraction below 2^64.
+    public var uint64Value: UInt64? {
+        switch self {
+        case .int(let number): return UInt64(exactly: number)
+        case .uint(let number): return number
+        case .double(let number): return UInt64(exactly: number)
+        default: return nil
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
@@ -50,6 +71,7 @@ extension JSONValue {
     public var doubleValue: Double? {
         switch self {
         case .int(let number): return Double(number)
+        case .uint(let number): return Double(number)
         case .double(let number): return number
         default: return nil
         }
@@ -60,7 +82,7 @@ extension JSONValue {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
-        case .int, .double: "a number"
+        case .int, .uint, .double: "a number"
         case .string: "a string"
         case .array: "an array"
         case .object: "an object"

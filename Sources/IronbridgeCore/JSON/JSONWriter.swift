@@ -40,9 +40,14 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func int(_ value: Int64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var magnitude = value.magnitude
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        uint(value.magnitude)
+    }
+
+    /// An unsigned integer, every digit exact.
+    public mutating func uint(_ value: UInt64) {
+        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var magnitude = value
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
             (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -72,6 +77,7 @@ public struct JSONWriter: Sendable {
         case .null: raw("null")
         case .bool(let flag): flag ? raw("true") : raw("false")
         case .int(let number): int(number)
+        case .uint(let number): uint(number)
         case .double(let number): double(number)
         case .string(let text): string(text)
         case .array(let items):

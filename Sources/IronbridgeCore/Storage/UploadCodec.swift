@@ -1,6 +1,7 @@
 /// The compact binary form of an ``Upload`` in the journal: a kind byte, the device name,
 /// then the kind's fields. Strings and counts are length-prefixed with LEB128 varints,
-/// integers are zig-zag varints, doubles are 8 little-endian bytes.
+/// integers are zig-zag varints (integers above Int64.max: plain varints under their own
+/// tag, added later, so older records read unchanged), doubles are 8 little-endian bytes.
 enum UploadCodec {
     struct DecodingError: Error, CustomStringConvertible {
         var reason: String
@@ -8,7 +9,7 @@ enum UploadCodec {
     }
 
     private enum Kind: UInt8 { case connect = 1, disconnect, telemetry, telemetryWithTimestamp, attributes }
-    private enum Tag: UInt8 { case null = 0, `false`, `true`, int, double, string, array, object }
+    private enum Tag: UInt8 { case null = 0, `false`, `true`, int, double, string, array, object, uint }
 
     static func encode(_ upload: Upload, into out: inout [UInt8]) {
         switch upload {
@@ -58,6 +59,7 @@ enum UploadCodec {
         case .null: out.append(Tag.null.rawValue)
         case .bool(let flag): out.append(flag ? Tag.true.rawValue : Tag.false.rawValue)
         case .int(let number): out.append(Tag.int.rawValue); putSigned(number, &out)
+        case .uint(let number): out.append(Tag.uint.rawValue); putUnsigned(number, &out)
         case .double(let number):
             out.append(Tag.double.rawValue)
             withUnsafeBytes(of: number.bitPattern.littleEndian) { out.append(contentsOf: $0) }
@@ -147,6 +149,7 @@ enum UploadCodec {
             case .false: return .bool(false)
             case .true: return .bool(true)
             case .int: return .int(try signed())
+            case .uint: return .unsigned(try unsigned())
             case .double:
                 guard offset + 8 <= bytes.count else { throw DecodingError(reason: "truncated") }
                 var raw: UInt64 = 0

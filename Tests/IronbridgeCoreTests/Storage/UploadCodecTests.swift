@@ -13,6 +13,11 @@ struct UploadCodecTests {
         ])),
         .telemetry(TelemetryRecord(device: "NoTime", timestamp: nil, values: [DataPoint("v", 1)])),
         .attributes(device: "Pump 1", values: [DataPoint("serial", "A-1"), DataPoint("min", .int(Int64.min))]),
+        .telemetry(TelemetryRecord(device: "Meter", timestamp: 1, values: [
+            DataPoint("u64", .uint(17_275_436_391_653_061_650)), DataPoint("max", .uint(UInt64.max)),
+            DataPoint("list", .array([.uint(9_223_372_036_854_775_808), .int(Int64.max)])),
+        ])),
+        .attributes(device: "Meter", values: [DataPoint("serial", .uint(17_275_436_391_653_061_650))]),
     ]
 
     @Test("every kind of upload and value comes back exactly, 64-bit integers included")

@@ -7,7 +7,7 @@ extension ModbusValue {
     var json: JSONValue {
         switch self {
         case .int(let number): .int(number)
-        case .uint(let number): Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number))
+        case .uint(let number): .unsigned(number)
         case .double(let number): number.isFinite ? .double(number) : .string(String(number))
         case .bool(let flag): .bool(flag)
         case .string(let text): .string(text)
@@ -21,6 +21,7 @@ extension ModbusValue {
     init?(json: JSONValue, for type: ModbusDataType) {
         switch json {
         case .int(let number): self = .int(number)
+        case .uint(let number): self = .uint(number)
         case .double(let number): self = .double(number)
         case .bool(let flag): self = .bool(flag)
         case .string(let text): self = .string(text)
@@ -49,6 +50,7 @@ extension ModbusKeyConfig {
         let text: String
         switch value {
         case .int(let number): text = String(number)
+        case .uint(let number): text = String(number)
         case .double(let number) where number.rounded() == number && abs(number) < 1e15: text = String(Int64(number))
         case .double(let number): text = String(number)
         case .bool(let flag): text = flag ? "true" : "false"
