@@ -95,7 +95,7 @@ struct WriteAndRPCTests {
         #expect(resultError(await rig.rpc("Big", "setRelay")) ==
                 "setRelay writes bits at 10; send the value as params, e.g. {\"value\": 1}")
         #expect(resultError(await rig.rpc("Big", "reboot")) ==
-                "unknown method 'reboot' for device 'Big'; known: get, set, setRelay, getRelay, setCoils, setLimit, getLimit, getMode")
+                "unknown method 'reboot' for device 'Big'; known: get, set, modbus_get, modbus_set, setRelay, getRelay, setCoils, setLimit, getLimit, getMode")
         #expect(resultError(await rig.rpc("Nobody", "get")) == "unknown Modbus device 'Nobody'")
         #expect(rig.connector.errorReply("late") == ["result": ["error": "late"]])
         await rig.stop()

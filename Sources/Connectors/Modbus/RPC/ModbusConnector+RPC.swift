@@ -10,12 +10,12 @@ extension ModbusConnector {
         }
         let key: ModbusKeyConfig
         var value: JSONValue?
-        if call.method == "get" || call.method == "set" {
-            switch ModbusRPCRequest.parse(method: call.method, params: call.params, device: device) {
+        if let reserved = ModbusRPCRequest.reservedMethod(call.method), device.rpc.first(where: { $0.tag == call.method }) == nil {
+            switch ModbusRPCRequest.parse(method: reserved, params: call.params, device: device) {
             case .success(let parsed): (key, value) = parsed
             case .failure(let failure): return errorReply(failure.message)
             }
-            if call.method == "set", let refusal = Self.writeRefusal(key, device: device, connectorName: name) {
+            if reserved == "set", let refusal = Self.writeRefusal(key, device: device, connectorName: name) {
                 return errorReply(refusal)
             }
         } else if let configured = device.rpc.first(where: { $0.tag == call.method }) {
@@ -27,7 +27,7 @@ extension ModbusConnector {
                 value = given
             }
         } else {
-            let known = (["get", "set"] + device.rpc.map(\.tag)).joined(separator: ", ")
+            let known = (["get", "set", "modbus_get", "modbus_set"] + device.rpc.map(\.tag)).joined(separator: ", ")
             return errorReply("unknown method '\(PlatformText.clip(call.method))' for device '\(call.device)'; known: \(known)")
         }
         let outcome: Result<JSONValue, ModbusRPCFailure>

@@ -14,6 +14,17 @@ enum ModbusRPCRequest {
     static let setForm = "type=16int;functionCode=6;objectsCount=1;address=0;value=12;"
     private static let fields: Set<String> = ["type", "functionCode", "objectsCount", "address", "value"]
 
+    /// `get` or `set` when `method` names one of the reserved methods as the Python gateway
+    /// does: `get`/`set` in any case, or the connector RPCs `modbus_get`/`modbus_set`
+    /// (whose params are an object with the same keys). Nil for any other method.
+    static func reservedMethod(_ method: String) -> String? {
+        switch method.lowercased() {
+        case "get", "modbus_get": "get"
+        case "set", "modbus_set": "set"
+        default: nil
+        }
+    }
+
     /// The ad-hoc key and, for `set`, the value to write.
     static func parse(method: String, params: JSONValue, device: ModbusDeviceConfig) -> Result<(ModbusKeyConfig, JSONValue?), ModbusRPCFailure> {
         let isSet = method == "set"
