@@ -27,12 +27,12 @@ extension GPIOConnector {
         case "getgpiostatus": result = status(entry)
         case "setgpiostatus": result = setGpio(entry, params, enabledKey: "enabled").flatMap { _ in status(entry) }
         default:
-            result = .failure(RPCFailure("device '\(entry.config.name)': unknown method '\(call.method)'; GPIO devices answer \(Self.rpcMethods.joined(separator: ", "))"))
+            result = .failure(RPCFailure("device '\(entry.config.name)': unknown method '\(PlatformText.clip(call.method))'; GPIO devices answer \(Self.rpcMethods.joined(separator: ", "))"))
         }
         switch result {
         case .success(let data): return data
         case .failure(let failure):
-            logger.warning("RPC \(call.method) (id \(call.id)) on '\(call.device)' refused: \(failure.message)")
+            logger.warning("RPC \(PlatformText.clip(call.method)) (id \(call.id)) on '\(call.device)' refused: \(failure.message)")
             return errorReply(failure.message)
         }
     }
@@ -41,7 +41,7 @@ extension GPIOConnector {
         guard let entry = deviceTable[device] else { return }
         for (key, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let position = entry.config.lines.firstIndex(where: { $0.key == key }) else {
-                logger.debug("device '\(device)': shared attribute '\(key)' names no line; ignored")
+                logger.debug("device '\(device)': shared attribute '\(PlatformText.clip(key))' names no line; ignored")
                 continue
             }
             let line = entry.config.lines[position]
@@ -50,7 +50,7 @@ extension GPIOConnector {
                 continue
             }
             guard let level = GPIOLevel.parse(value) else {
-                logger.warning("device '\(device)': shared attribute '\(key)' = \(value.jsonString) is not 0, 1, true or false; line \(line.label) left unchanged")
+                logger.warning("device '\(device)': shared attribute '\(key)' = \(PlatformText.clip(value)) is not 0, 1, true or false; line \(line.label) left unchanged")
                 continue
             }
             switch write(entry, position: position, level: level, durationMs: nil) {
@@ -75,7 +75,7 @@ extension GPIOConnector {
     private func setGpio(_ entry: DeviceEntry, _ params: JSONValue, enabledKey: String) -> Result<Written, RPCFailure> {
         let device = entry.config.name
         guard params.objectValue != nil else {
-            return .failure(RPCFailure("device '\(device)': expected params {\"pin\": 23, \"\(enabledKey)\": \(enabledKey == "value" ? "1" : "true")}, got \(params.jsonString)"))
+            return .failure(RPCFailure("device '\(device)': expected params {\"pin\": 23, \"\(enabledKey)\": \(enabledKey == "value" ? "1" : "true")}, got \(PlatformText.clip(params))"))
         }
         let position: Int
         switch resolve(entry, pin: params["pin"]) {
@@ -90,12 +90,12 @@ extension GPIOConnector {
             return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"\(enabledKey)\" is missing (0/1 or true/false)"))
         }
         guard let level = GPIOLevel.parse(raw) else {
-            return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"\(enabledKey)\" must be 0, 1, true or false, got \(raw.jsonString)"))
+            return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"\(enabledKey)\" must be 0, 1, true or false, got \(PlatformText.clip(raw))"))
         }
         var durationMs: Int?
         if let duration = params["durationMs"], duration != .null {
             guard let milliseconds = duration.intValue, (1...86_400_000).contains(milliseconds) else {
-                return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"durationMs\" must be a whole number of milliseconds from 1 to 86400000, got \(duration.jsonString)"))
+                return .failure(RPCFailure("device '\(device)': pin \(pinText(entry, position)) (\(line.key)): \"durationMs\" must be a whole number of milliseconds from 1 to 86400000, got \(PlatformText.clip(duration))"))
             }
             durationMs = Int(milliseconds)
         }
@@ -189,7 +189,7 @@ extension GPIOConnector {
         switch pin {
         case .int, .double:
             guard let number = pin.intValue else {
-                return .failure(RPCFailure("device '\(device)': pin \(pin.jsonString) is not a whole number"))
+                return .failure(RPCFailure("device '\(device)': pin \(PlatformText.clip(pin)) is not a whole number"))
             }
             text = String(number)
         case .string(let string): text = string.trimmingCharacters(in: .whitespaces)
@@ -211,7 +211,7 @@ extension GPIOConnector {
         }) {
             return .success(found)
         }
-        return .failure(RPCFailure("device '\(device)': pin '\(text)' is not configured (configured pins: \(pinList(entry)))"))
+        return .failure(RPCFailure("device '\(device)': pin '\(PlatformText.clip(text))' is not configured (configured pins: \(pinList(entry)))"))
     }
 
     private func pinText(_ entry: DeviceEntry, _ position: Int) -> String {

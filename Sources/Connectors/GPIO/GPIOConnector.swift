@@ -222,7 +222,7 @@ public final class GPIOConnector: Connector {
                         if let value = values[line.key] {
                             level = GPIOLevel.parse(value)
                             if level == nil {
-                                self.logger.warning("device '\(device.name)': shared attribute '\(line.key)' = \(value.jsonString) is not 0, 1, true or false; line \(line.label) starts from \"initial\"")
+                                self.logger.warning("device '\(device.name)': shared attribute '\(line.key)' = \(PlatformText.clip(value)) is not 0, 1, true or false; line \(line.label) starts from \"initial\"")
                             }
                         }
                         if let level { self.logger.info("device '\(device.name)': line \(line.label) restored to \(level ? 1 : 0) from shared attribute '\(line.key)'") }

@@ -112,7 +112,7 @@ public final class ModbusConnector: Connector {
             guard let target = config.attributeUpdates.first(where: { $0.tag == key }) else { continue }
             switch await write(value, to: target, of: config) {
             case .success:
-                logger.debug("Modbus device '\(device)': wrote attribute '\(key)' = \(value)")
+                logger.debug("Modbus device '\(device)': wrote attribute '\(key)' = \(PlatformText.clip(value))")
             case .failure(let error):
                 logger.warning("Modbus device '\(device)': attribute '\(key)' not written: \(error.message)")
             }

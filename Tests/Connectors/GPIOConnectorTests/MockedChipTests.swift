@@ -56,6 +56,19 @@ extension ConnectorOnLibgpiod {
             await gateway.stop()
         }
 
+        @Test func platformTextInErrorRepliesIsClippedAndEscaped() async throws {
+            let chip = ConnectorMockChip()
+            let gateway = try RunningConnector(Self.panel(chip.name))
+            let huge = "x\n" + String(repeating: "y", count: 50_000)
+            for reply in [await gateway.rpc("Pump Panel", huge, ["pin": 23]),
+                          await gateway.rpc("Pump Panel", "setGpio", ["pin": .string(huge), "value": 1]),
+                          await gateway.rpc("Pump Panel", "setGpio", ["pin": 23, "value": .string(huge)])] {
+                let text = reply.errorText ?? ""
+                #expect(text.count < 600 && text.contains("more characters") && !text.contains("\n"), "\(text.prefix(200))")
+            }
+            await gateway.stop()
+        }
+
         @Test func widgetMethodsAnswerWithTheFullPinMap() async throws {
             let chip = ConnectorMockChip()
             chip.drive(17, true)
