@@ -57,23 +57,45 @@ struct ModbusReportFilter {
 
     init(strategy: ModbusReportStrategy) { self.strategy = strategy }
 
-    /// Whether `value`, read at `nowMs`, is to be reported; records it if so.
+    /// Whether `value`, read at `nowMs`, is to be reported now. As the Python gateway: the
+    /// period kinds report the first value at once; after that ON_REPORT_PERIOD keeps the
+    /// latest value for ``periodic(nowMs:)``, and ON_CHANGE_OR_REPORT_PERIOD also reports
+    /// every change at once (without restarting the period).
     mutating func admit(_ value: JSONValue, nowMs: Int64) -> Bool {
-        let send: Bool
+        let first = lastValue == nil
+        let changed = value != lastValue
         switch strategy.kind {
-        case .onReceived: send = true
-        case .disabled: send = false
-        case .onChange: send = value != lastValue
-        case .onReportPeriod: send = periodElapsed(nowMs)
-        case .onChangeOrReportPeriod:
-            send = value != lastValue || periodElapsed(nowMs)
-        }
-        if send {
+        case .onReceived:
             lastValue = value
-            lastSentMs = nowMs
+            return true
+        case .disabled:
+            return false
+        case .onChange:
+            lastValue = value
+            return changed
+        case .onReportPeriod, .onChangeOrReportPeriod:
+            lastValue = value
+            if first { lastSentMs = nowMs; return true }
+            return strategy.kind == .onChangeOrReportPeriod && changed
         }
-        return send
     }
+
+    /// The period kinds: the latest value when a period has passed since it was last
+    /// reported by period (or first), to be sent with the current time; nil otherwise.
+    mutating func periodic(nowMs: Int64) -> JSONValue? {
+        guard isPeriodic, let lastValue, let lastSentMs, nowMs - lastSentMs >= Int64(strategy.reportPeriodMs) else { return nil }
+        self.lastSentMs = nowMs
+        return lastValue
+    }
+
+    /// When ``periodic(nowMs:)`` has a value next, in wall-clock ms; nil when it never will
+    /// (another kind, or nothing read since the last reset).
+    var nextPeriodicMs: Int64? {
+        guard isPeriodic, lastValue != nil, let lastSentMs else { return nil }
+        return lastSentMs + Int64(strategy.reportPeriodMs)
+    }
+
+    private var isPeriodic: Bool { strategy.kind == .onReportPeriod || strategy.kind == .onChangeOrReportPeriod }
 
     /// Forget the last value, so that the next read is reported (after a reconnect).
     mutating func reset() {
@@ -81,8 +103,4 @@ struct ModbusReportFilter {
         lastSentMs = nil
     }
 
-    private func periodElapsed(_ nowMs: Int64) -> Bool {
-        guard let lastSentMs else { return true }
-        return nowMs - lastSentMs >= Int64(strategy.reportPeriodMs)
-    }
 }

@@ -16,6 +16,11 @@ final class ModbusDevicePoller {
     private var filters: [ModbusReportFilter]
     private var results: [ModbusReadResult?]
     private(set) var nextDueNs: UInt64
+    /// When a key with a report period is next due to be reported from its latest value
+    /// (ON_REPORT_PERIOD runs on a timer, not at polls); `UInt64.max` when none is.
+    private(set) var nextReportNs = UInt64.max
+    /// The earlier of the next poll and the next periodic report.
+    var nextWakeNs: UInt64 { min(nextDueNs, nextReportNs) }
     private var reachable: Bool?
     private var consecutiveFailures = 0
     private var lastProblem: String?
@@ -83,6 +88,35 @@ final class ModbusDevicePoller {
         }
         emit(decoded(at: timestamp))
         schedule(after: scheduledNs)
+        scheduleReports()
+    }
+
+    /// Sends the latest value of every key whose report period has passed, stamped now.
+    func reportPeriodically(emit: (ModbusEvent) -> Void) {
+        let now = ModbusClock.wallMs()
+        var telemetry: [DataPoint] = []
+        var attributes: [DataPoint] = []
+        for index in keys.indices {
+            guard let value = filters[index].periodic(nowMs: now) else { continue }
+            if keys[index].role == .attribute {
+                attributes.append(DataPoint(keys[index].tag, value))
+            } else {
+                telemetry.append(DataPoint(keys[index].tag, value))
+            }
+        }
+        if !telemetry.isEmpty || !attributes.isEmpty {
+            emit(.data(device: config.name, timestampMs: now, telemetry: telemetry, attributes: attributes))
+        }
+        scheduleReports()
+    }
+
+    private func scheduleReports() {
+        guard let nextMs = filters.compactMap(\.nextPeriodicMs).min() else {
+            nextReportNs = .max
+            return
+        }
+        let waitMs = max(0, nextMs - ModbusClock.wallMs())
+        nextReportNs = ModbusClock.nowNs() + UInt64(waitMs) * 1_000_000
     }
 
     private func decoded(at timestamp: Int64) -> ModbusEvent {
@@ -123,6 +157,7 @@ final class ModbusDevicePoller {
         if reachable != false {
             reachable = false
             for index in filters.indices { filters[index].reset() }
+            nextReportNs = .max
             emit(.disconnected(device: config.name))
         }
         let now = ModbusClock.nowNs()

@@ -152,7 +152,12 @@ final class ModbusLineWorker: @unchecked Sendable {
         while let work = nextWork(pollers, heartbeat: heartbeat) {
             switch work {
             case .job(let job): job(session)
-            case .poll(let index): pollers[index].poll(session, emit: emit, between: runUrgent)
+            case .poll(let index):
+                if pollers[index].nextDueNs <= ModbusClock.nowNs() {
+                    pollers[index].poll(session, emit: emit, between: runUrgent)
+                } else {
+                    pollers[index].reportPeriodically(emit: emit)
+                }
             }
         }
         session.shutDown()
@@ -169,7 +174,7 @@ final class ModbusLineWorker: @unchecked Sendable {
         case poll(Int)
     }
 
-    /// Waits for the next urgent job or due poll; nil once stopped. Beats the heartbeat at
+    /// Waits for the next urgent job, due poll or due periodic report; nil once stopped. Beats the heartbeat at
     /// least once a second while waiting.
     private func nextWork(_ pollers: [ModbusDevicePoller], heartbeat: Heartbeat?) -> Work? {
         condition.lock()
@@ -177,12 +182,12 @@ final class ModbusLineWorker: @unchecked Sendable {
         while !stopRequested {
             heartbeat?.beat()
             if let job = dequeueLocked() { return .job(job) }
-            guard let due = pollers.indices.min(by: { pollers[$0].nextDueNs < pollers[$1].nextDueNs }) else {
+            guard let due = pollers.indices.min(by: { pollers[$0].nextWakeNs < pollers[$1].nextWakeNs }) else {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
                 continue
             }
             let now = ModbusClock.nowNs()
-            let dueNs = pollers[due].nextDueNs
+            let dueNs = pollers[due].nextWakeNs
             if dueNs <= now { return .poll(due) }
             _ = condition.wait(until: Date(timeIntervalSinceNow: min(Double(dueNs - now) / 1e9, 1)))
         }
