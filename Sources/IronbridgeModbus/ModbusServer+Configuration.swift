@@ -5,8 +5,9 @@ extension ModbusServer {
         /// Port 0 picks a free port; read it back from ``ModbusServer/endpoint``.
         case tcp(host: String = "127.0.0.1", port: Int = 0)
         /// Modbus RTU on a serial device or pty (`modbus_new_rtu` + `modbus_set_slave`).
-        /// libmodbus's RTU backend drops frames for any other address before they reach
-        /// the server, so an RTU server answers exactly one unit id (and broadcasts).
+        /// It answers `unitId`, or every unit id of ``Configuration/unitIds`` when given
+        /// (libmodbus filters frames for other addresses; the server checks their CRC and
+        /// answers those itself), like several slaves on one RS-485 line.
         case rtu(ModbusSerialSettings, unitId: Int)
     }
 
@@ -16,8 +17,8 @@ extension ModbusServer {
         public var discreteInputs: Int
         public var holdingRegisters: Int
         public var inputRegisters: Int
-        /// TCP only: the unit ids answered; requests for others get no reply, like an
-        /// absent slave behind a gateway. `nil` (the default) answers every unit id.
+        /// The unit ids answered; requests for others get no reply, like an absent slave.
+        /// `nil` (the default) answers every unit id on TCP, the transport's `unitId` on RTU.
         public var unitIds: Set<Int>?
         /// TCP only: connections beyond this many are closed at once.
         public var maxClients: Int

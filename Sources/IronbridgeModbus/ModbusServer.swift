@@ -72,9 +72,13 @@ public final class ModbusServer: Sendable {
             throw error
         }
         store = ModbusServerStore(state)
-        let tcpUnits: Set<Int>? = if case .tcp = transport { configuration.unitIds } else { nil }
+        // TCP answers every unit id unless told; RTU its unit id, or the ones it is told.
+        let units: Set<Int>? = switch transport {
+        case .tcp: configuration.unitIds
+        case .rtu(_, let unitId): configuration.unitIds ?? [unitId]
+        }
         loop = ModbusServerLoop(
-            context: context, medium: medium, store: store, wake: wake, unitIds: tcpUnits,
+            context: context, medium: medium, store: store, wake: wake, unitIds: units,
             maxClients: configuration.maxClients)
         let loop = self.loop
         let thread = Thread { loop.run() }

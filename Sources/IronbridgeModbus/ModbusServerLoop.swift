@@ -136,13 +136,40 @@ final class ModbusServerLoop: @unchecked Sendable {
                 if wake.wait(for: .milliseconds(5)) { return }
             } else if length == 0 {
                 // A request for another unit. libmodbus then expects that unit's reply
-                // and would swallow the next frame unseen; our absent units never reply,
-                // so start over with a fresh context instead.
+                // and would swallow the next frame unseen, so start over with a fresh
+                // context. libmodbus has read the whole frame into `request`: when it is
+                // for another unit this server answers (`unitIds`), answer it here.
+                let other = Self.rtuRequestLength(request).flatMap { Self.crcValid(request, length: $0) ? $0 : nil }
                 if !reopenRTU(settings, unitId: unitId) { return }
+                if let other, let unitIds, unitIds.contains(Int(request[0])), !handle(&request, length: Int32(other)) { return }
             } else if !handle(&request, length: length) {
                 return
             }
         }
+    }
+
+    /// The length of the RTU request frame at the start of `frame` (unit, function, data,
+    /// CRC), from its function code; nil for functions this server does not parse.
+    static func rtuRequestLength(_ frame: [UInt8]) -> Int? {
+        guard frame.count >= 8 else { return nil }
+        switch frame[1] {
+        case 1, 2, 3, 4, 5, 6: return 8
+        case 15, 16:
+            let length = 9 + Int(frame[6])
+            return length <= frame.count ? length : nil
+        default: return nil
+        }
+    }
+
+    /// Whether the last two bytes of the first `length` bytes are their Modbus CRC-16.
+    static func crcValid(_ frame: [UInt8], length: Int) -> Bool {
+        guard length >= 4, length <= frame.count else { return false }
+        var crc: UInt16 = 0xFFFF
+        for byte in frame[0..<(length - 2)] {
+            crc ^= UInt16(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xA001 : crc >> 1 }
+        }
+        return frame[length - 2] == UInt8(crc & 0xFF) && frame[length - 1] == UInt8(crc >> 8)
     }
 
     /// Replaces the RTU context with a fresh one; retries every 100 ms while the device

@@ -31,7 +31,7 @@ struct SimulateModbusCommand: AsyncParsableCommand {
     @Option(help: "TCP address to listen on (IPv4).") var host = "127.0.0.1"
     @Option(help: "TCP port to listen on.") var port = 5020
     @Option(help: "Serve Modbus RTU on this serial device (or pty) instead of TCP.") var rtu: String?
-    @Option(name: .customLong("unit-id"), help: "Unit id to answer; repeat for several (TCP). RTU answers exactly one (default 1). Default on TCP: all.")
+    @Option(name: .customLong("unit-id"), help: "Unit id to answer; repeat for several (TCP and RTU). Default: all on TCP, 1 on RTU.")
     var unitIds: [Int] = []
     @Option(help: "RTU baud rate.") var baud = 19200
     @Option(help: "RTU parity: N, E or O.") var parity = "N"
@@ -54,8 +54,8 @@ struct SimulateModbusCommand: AsyncParsableCommand {
             transport = .rtu(settings, unitId: unitIds.first ?? 1)
         } else {
             transport = .tcp(host: host, port: port)
-            if !unitIds.isEmpty { configuration.unitIds = Set(unitIds) }
         }
+        if !unitIds.isEmpty { configuration.unitIds = Set(unitIds) }
         let simulator = try ModbusSimulator(transport, configuration: configuration, period: .milliseconds(periodMs))
         let banner = "Modbus simulator serving on \(simulator.server.endpoint) (unit ids: \(unitIds.isEmpty ? (rtu == nil ? "all" : "1") : unitIds.map(String.init).joined(separator: ", "))), values change every \(periodMs) ms\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
