@@ -97,6 +97,7 @@ final class RunningConnector: Sendable {
     let store = UploadBuffer(capacity: 100_000)
     let registry = DeviceRegistry()
     let statistics = GatewayStatistics()
+    let monitor = GatewayMonitor()
     let logs = LogCapture()
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
@@ -109,7 +110,7 @@ final class RunningConnector: Sendable {
         connector = GPIOConnector(name: "gpio", configuration: configuration, dataFolder: dataFolder, logger: logger)
         for device in connector.devices { registry.register(device, connector: "gpio") }
         let context = ConnectorContext(connectorName: "gpio", store: store, registry: registry, statistics: statistics,
-                                       platform: nil, logger: logger)
+                                       platform: nil, logger: logger, monitor: monitor)
         let connector = self.connector
         task.withLock { $0 = Task { await connector.run(context: context) } }
     }
