@@ -6,7 +6,9 @@ import Darwin
 #endif
 
 /// A Modbus master (client) connection to one TCP endpoint or serial line, wrapping a
-/// libmodbus `modbus_t` created by `modbus_new_tcp_pi` or `modbus_new_rtu`.
+/// libmodbus `modbus_t` created by `modbus_new_tcp_pi` or `modbus_new_rtu`. Modbus ASCII
+/// (which libmodbus lacks) goes through ``ModbusASCIILine`` on the serial port instead;
+/// its `modbus_t` then only keeps the unit id and response timeout.
 ///
 /// Thread rules: a `modbus_t` is not thread-safe, and neither is this class. It has one
 /// owner, which makes every call from one thread at a time; it is deliberately not
@@ -29,14 +31,15 @@ public final class ModbusConnection {
     /// The unit id (slave address) requests go to, once ``setSlave(_:)`` was called.
     public private(set) var unitId: Int?
     /// Whether ``connect()`` succeeded and no connection loss happened since.
-    public private(set) var isConnected = false
+    public internal(set) var isConnected = false
 
     private let context: OpaquePointer
     private var discardLateReplies = false
+    /// The serial port of an ASCII endpoint.
+    let ascii: ModbusASCIILine?
 
     /// Creates the libmodbus context (`modbus_new_tcp_pi` / `modbus_new_rtu`); no I/O.
-    /// - Throws: ``ModbusError`` with ``ModbusError/Cause/unsupported(_:)`` for
-    ///   ``ModbusEndpoint/ascii(_:)``, or ``ModbusError/Cause/invalidArgument(_:)`` for
+    /// - Throws: ``ModbusError`` with ``ModbusError/Cause/invalidArgument(_:)`` for
     ///   settings libmodbus rejects.
     public init(endpoint: ModbusEndpoint) throws(ModbusError) {
         self.endpoint = endpoint
@@ -44,11 +47,12 @@ public final class ModbusConnection {
             ModbusError(operation: .createContext, endpoint: endpoint.description, cause: cause)
         }
         let created: OpaquePointer?
+        var ascii: ModbusASCIILine?
         switch endpoint {
         case .tcp(let host, let port):
             guard (0...65535).contains(port) else { throw fail(.invalidArgument("port \(port)")) }
             created = modbus_new_tcp_pi(host, String(port))
-        case .rtu(let settings):
+        case .rtu(let settings), .ascii(let settings):
             guard (5...8).contains(settings.dataBits), (1...2).contains(settings.stopBits),
                 settings.baudRate > 0, !settings.device.isEmpty
             else {
@@ -58,9 +62,9 @@ public final class ModbusConnection {
             created = modbus_new_rtu(
                 settings.device, Int32(settings.baudRate), settings.parity.cCharacter,
                 Int32(settings.dataBits), Int32(settings.stopBits))
-        case .ascii:
-            throw fail(.unsupported("Modbus ASCII is not supported by libmodbus"))
+            if case .ascii = endpoint { ascii = ModbusASCIILine(settings: settings) }
         }
+        self.ascii = ascii
         let code = errno
         guard let created else {
             throw fail(code == EINVAL ? .invalidArgument("rejected by libmodbus") : .init(errno: code))
@@ -69,7 +73,7 @@ public final class ModbusConnection {
     }
 
     deinit {
-        if isConnected { modbus_close(context) }
+        if isConnected, ascii == nil { modbus_close(context) }
         modbus_free(context)
     }
 
@@ -79,6 +83,11 @@ public final class ModbusConnection {
     /// TCP connect waits up to the response timeout. Does nothing when already connected.
     public func connect() throws(ModbusError) {
         guard !isConnected else { return }
+        if let ascii {
+            do { try ascii.open() } catch { throw self.error(.connect, cause: error) }
+            isConnected = true
+            return
+        }
         if modbus_connect(context) == -1 {
             let code = errno
             throw error(.connect, cause: .init(errno: code))
@@ -90,7 +99,7 @@ public final class ModbusConnection {
     /// Closes the socket or serial device (`modbus_close`). Safe to call when closed.
     public func close() {
         guard isConnected else { return }
-        modbus_close(context)
+        if let ascii { ascii.close() } else { modbus_close(context) }
         isConnected = false
     }
 
@@ -166,6 +175,7 @@ public final class ModbusConnection {
 
     /// FC5 (`modbus_write_bit`). Blocking.
     public func writeCoil(address: Int, value: Bool) throws(ModbusError) {
+        if ascii != nil { return try asciiWrite(.writeSingleCoil, address: address, count: 1, data: [value ? 0xFF : 0x00, 0x00]) }
         try perform(.writeSingleCoil, address: address, count: 1) { context in
             modbus_write_bit(context, Int32(address), value ? 1 : 0)
         }
@@ -173,6 +183,7 @@ public final class ModbusConnection {
 
     /// FC6 (`modbus_write_register`). Blocking.
     public func writeRegister(address: Int, value: UInt16) throws(ModbusError) {
+        if ascii != nil { return try asciiWrite(.writeSingleRegister, address: address, count: 1, data: [UInt8(value >> 8), UInt8(value & 0xFF)]) }
         try perform(.writeSingleRegister, address: address, count: 1) { context in
             modbus_write_register(context, Int32(address), value)
         }
@@ -180,6 +191,7 @@ public final class ModbusConnection {
 
     /// FC15 (`modbus_write_bits`), up to 1968 coils. Blocking.
     public func writeCoils(address: Int, values: [Bool]) throws(ModbusError) {
+        if ascii != nil { return try asciiWriteCoils(address: address, values: values) }
         let bytes = values.map { UInt8($0 ? 1 : 0) }
         try perform(.writeMultipleCoils, address: address, count: values.count) { context in
             modbus_write_bits(context, Int32(address), Int32(bytes.count), bytes)
@@ -188,6 +200,7 @@ public final class ModbusConnection {
 
     /// FC16 (`modbus_write_registers`), up to 123 registers. Blocking.
     public func writeRegisters(address: Int, values: [UInt16]) throws(ModbusError) {
+        if ascii != nil { return try asciiWriteRegisters(address: address, values: values) }
         try perform(.writeMultipleRegisters, address: address, count: values.count) { context in
             modbus_write_registers(context, Int32(address), Int32(values.count), values)
         }
@@ -199,6 +212,7 @@ public final class ModbusConnection {
         _ code: ModbusFunctionCode, address: Int, count: Int,
         _ call: (OpaquePointer, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Int32
     ) throws(ModbusError) -> [Bool] {
+        if ascii != nil { return try asciiReadBits(code, address: address, count: count) }
         var bytes = [UInt8](repeating: 0, count: max(count, 0))
         try perform(code, address: address, count: count) { context in
             bytes.withUnsafeMutableBufferPointer { call(context, Int32(address), Int32(count), $0.baseAddress) }
@@ -210,6 +224,7 @@ public final class ModbusConnection {
         _ code: ModbusFunctionCode, address: Int, count: Int,
         _ call: (OpaquePointer, Int32, Int32, UnsafeMutablePointer<UInt16>?) -> Int32
     ) throws(ModbusError) -> [UInt16] {
+        if ascii != nil { return try asciiReadRegisters(code, address: address, count: count) }
         var registers = [UInt16](repeating: 0, count: max(count, 0))
         try perform(code, address: address, count: count) { context in
             registers.withUnsafeMutableBufferPointer {
@@ -283,7 +298,7 @@ public final class ModbusConnection {
         }
     }
 
-    private func error(
+    func error(
         _ operation: ModbusError.Operation, address: Int? = nil, count: Int? = nil,
         cause: ModbusError.Cause
     ) -> ModbusError {

@@ -43,8 +43,8 @@ public enum ModbusEndpoint: Sendable, Hashable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     /// Modbus RTU over a serial line.
     case rtu(ModbusSerialSettings)
-    /// Modbus ASCII over a serial line. libmodbus 3.1.6 has no ASCII framing, so
-    /// opening a connection to this endpoint throws ``ModbusError/Cause/unsupported(_:)``.
+    /// Modbus ASCII over a serial line. libmodbus 3.1.6 has no ASCII framing;
+    /// ``ModbusConnection`` frames it itself (``ModbusASCIIFrame``, ``ModbusASCIILine``).
     case ascii(ModbusSerialSettings)
 
     public var description: String {

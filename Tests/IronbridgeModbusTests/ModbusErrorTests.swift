@@ -58,13 +58,12 @@ struct ModbusErrorTests {
             == ModbusEndpoint.ascii(.init(device: "/dev/ttyUSB0")).description)
     }
 
-    @Test("Modbus ASCII is refused with a clear error")
-    func asciiUnsupported() {
-        let error = #expect(throws: ModbusError.self) {
-            _ = try ModbusConnection(endpoint: .ascii(.init(device: "/dev/ttyUSB0")))
-        }
-        #expect(error?.cause == .unsupported("Modbus ASCII is not supported by libmodbus"))
-        #expect(error?.description == "Modbus ASCII is not supported by libmodbus creating context at /dev/ttyUSB0")
+    @Test("a Modbus ASCII connection is created without I/O; a missing device fails at connect, named")
+    func asciiConnection() throws {
+        let connection = try ModbusConnection(endpoint: .ascii(.init(device: "/dev/ironbridge-no-such-tty")))
+        let error = #expect(throws: ModbusError.self) { try connection.connect() }
+        #expect(error?.description.contains("/dev/ironbridge-no-such-tty") == true)
+        #expect(!connection.isConnected)
     }
 
     @Test("requests before connect, bad counts and bad settings fail without I/O")

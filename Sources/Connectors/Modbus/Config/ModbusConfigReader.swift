@@ -202,11 +202,8 @@ struct ModbusConfigReader {
                 parity: setting("parity").oneOf(["N", "E", "O"], default: "N").flatMap(ModbusParity.init(rawValue:)) ?? .none,
                 dataBits: setting("bytesize").int(default: 8, in: 5...8),
                 stopBits: setting("stopbits").int(default: 1, in: 1...2))
-            if method == "ascii" {
-                setting("method").error("Modbus ASCII is not supported: libmodbus has RTU framing only; use \"rtu\"")
-                return nil
-            }
-            return .rtu(settings)
+            // ASCII framing is ours (libmodbus has RTU only), on the same serial port settings.
+            return method == "ascii" ? .ascii(settings) : .rtu(settings)
         case "udp":
             setting("type").error("Modbus over UDP is not supported by libmodbus; use \"tcp\" or \"serial\"")
             return nil
