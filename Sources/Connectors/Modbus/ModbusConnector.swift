@@ -16,9 +16,12 @@ public final class ModbusConnector: Connector {
     private let configOfDevice: [String: ModbusDeviceConfig]
     private let events: AsyncStream<ModbusEvent>
     private let eventSink: AsyncStream<ModbusEvent>.Continuation
+    /// The `slave` section: the gateway's own Modbus server, served while the connector runs.
+    let slave: ModbusSlaveSection?
 
-    init(name: String, devices configs: [ModbusDeviceConfig], logger: Logger) {
+    init(name: String, devices configs: [ModbusDeviceConfig], slave: ModbusSlaveSection? = nil, logger: Logger) {
         self.name = name
+        self.slave = slave
         self.configs = configs
         self.logger = logger
         self.devices = configs.map { DeviceInfo(name: $0.name, type: $0.type) }
@@ -57,6 +60,8 @@ public final class ModbusConnector: Connector {
 
     public func run(context: ConnectorContext) async {
         logger.info("Modbus connector '\(name)': \(configs.count) device(s) on \(workers.count) line(s)")
+        let server = slave.flatMap(startSlaveServer)
+        defer { _ = server?.stop() }
         for worker in workers { worker.start(monitor: context.monitor) }
         await withDiscardingTaskGroup { group in
             for await event in events {
@@ -83,6 +88,24 @@ public final class ModbusConnector: Connector {
         }
         for worker in workers { await worker.stop() }
         logger.info("Modbus connector '\(name)' stopped")
+    }
+
+    /// Starts the gateway's own Modbus server with its initial values; nil (logged) when it cannot.
+    private func startSlaveServer(_ slave: ModbusSlaveSection) -> ModbusServer? {
+        do {
+            let server = try ModbusServer(slave.transport)
+            for value in slave.initial {
+                switch value {
+                case .registers(let table, let address, let registers): server.setRegisters(table, at: address, registers)
+                case .bits(let table, let address, let bits): server.setBits(table, at: address, bits)
+                }
+            }
+            logger.info("Modbus connector '\(name)': serving as a Modbus slave on \(server.endpoint)")
+            return server
+        } catch {
+            logger.error("Modbus connector '\(name)': cannot serve as a Modbus slave: \(error)")
+            return nil
+        }
     }
 
     /// On (re)connect: asks the platform for the shared attributes that are configured

@@ -18,7 +18,7 @@ public struct ModbusConnectorFactory: ConnectorFactory {
         let gatewayNode = ConfigNode(value: gatewayReportStrategy, path: "$.thingsboard.reportStrategy", file: "config.json",
                                      diagnostics: configuration.diagnostics)
         let gatewayStrategy = ModbusReportStrategy.read(gatewayNode) ?? .onReceived
-        guard let devices = ModbusConfigReader.read(configuration, gatewayStrategy: gatewayStrategy) else { return nil }
-        return ModbusConnector(name: name, devices: devices, logger: logger)
+        guard let read = ModbusConfigReader.readAll(configuration, gatewayStrategy: gatewayStrategy) else { return nil }
+        return ModbusConnector(name: name, devices: read.devices, slave: read.slave, logger: logger)
     }
 }

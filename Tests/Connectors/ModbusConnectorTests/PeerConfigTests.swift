@@ -74,14 +74,14 @@ struct PeerConfigTests {
         }
     }
 
-    @Test("a slave section is a warning naming file and path; the master part runs")
-    func slaveSectionWarns() throws {
+    @Test("the example's slave section is served next to the master part; without sendDataToThingsBoard it adds no device")
+    func slaveSectionServed() throws {
         let (connector, diagnostics) = try loadModbus(Self.tcpExample)
-        let device = try #require(connector?.configs.first)
-        #expect(device.name == "Demo")
-        #expect(diagnostics.warnings.map(\.description).contains {
-            $0.hasPrefix("warning: connectors/modbus.json: $.slave: the gateway as a Modbus slave")
-        })
+        #expect(connector?.configs.map(\.name) == ["Demo"])
+        #expect(!diagnostics.all.contains { $0.path.hasPrefix("$.slave") }, "\(diagnostics.all)")
+        let slave = try #require(connector?.slave)
+        #expect(slave.transport == .tcp(host: "127.0.0.1", port: 5026))
+        #expect(slave.initial.count == 5)
     }
 
     @Test("coil and coils are the peer's aliases of bits")

@@ -31,15 +31,18 @@ struct ModbusConfigReader {
 
     /// The devices, or nil when the file has errors (all recorded).
     static func read(_ root: ConfigNode, gatewayStrategy: ModbusReportStrategy) -> [ModbusDeviceConfig]? {
+        readAll(root, gatewayStrategy: gatewayStrategy)?.devices
+    }
+
+    /// The devices (the gateway's own slave included when it is polled) and the `slave`
+    /// section, or nil when the file has errors (all recorded).
+    static func readAll(_ root: ConfigNode, gatewayStrategy: ModbusReportStrategy) -> (devices: [ModbusDeviceConfig], slave: ModbusSlaveSection?)? {
         let errorsBefore = root.diagnostics.errors.count
         guard root.value?.objectValue != nil else {
             root.error("expected an object with a 'master' section")
             return nil
         }
         root.checkKeys(known: rootKeys)
-        if root["slave"].exists {
-            root["slave"].warning("the gateway as a Modbus slave (server) is not supported yet; this section is ignored and the 'master' section runs on its own")
-        }
         let strategy = ModbusReportStrategy.read(root["reportStrategy"]) ?? gatewayStrategy
         let reader = ModbusConfigReader(connectorStrategy: strategy, connectorWrites: ModbusWritePolicy.read(root["allowedWrites"]))
         var devices: [(config: ModbusDeviceConfig, node: ConfigNode)] = []
@@ -55,11 +58,13 @@ struct ModbusConfigReader {
             for node in server["devices"].arrayElements(required: true) {
                 if let device = reader.readSlave(node, shared: server) { devices.append((device, node)) }
             }
-        } else {
+        } else if !root["slave"].exists {
             root.error("has neither 'master' (3.x: master.slaves[]) nor 'server' (2.x: server.devices[])")
         }
+        let slave = ModbusSlaveSection.read(root["slave"], reader: reader)
+        if let device = slave?.device { devices.append((device, root["slave"])) }
         checkUniqueNames(devices)
-        return root.diagnostics.errors.count == errorsBefore ? devices.map(\.config) : nil
+        return root.diagnostics.errors.count == errorsBefore ? (devices.map(\.config), slave) : nil
     }
 
     /// A name used twice is reported at the second slave, naming where the first one is.
