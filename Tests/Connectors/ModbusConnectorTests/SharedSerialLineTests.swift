@@ -44,4 +44,24 @@ struct SharedSerialLineTests {
         #expect(resultValue(await rig.rpc("Seven", "get", .string(get))) == 321)
         await rig.stop()
     }
+
+    @Test("stopping a line with a mute slave waits for the request in flight only, not for its retries and other requests")
+    func stopDoesNotWaitForRetries() async throws {
+        let line = try PtyPair()
+        defer { line.stop() }
+        // Nobody answers on the line: every request times out after 1 s, with 3 retries each.
+        let rig = try ConnectorRig("""
+        {"master": {"slaves": [{"deviceName": "Mute", "type": "serial", "port": "\(line.second)", "baudrate": 115200, "unitId": 2,
+          "pollPeriod": 100, "timeout": 1, "retries": 3,
+          "timeseries": [{"tag": "a", "type": "16uint", "functionCode": 3, "address": 0},
+                         {"tag": "b", "type": "16uint", "functionCode": 4, "address": 0},
+                         {"tag": "c", "type": "bits", "functionCode": 1, "address": 0}]}]}}
+        """)
+        try await Task.sleep(for: .milliseconds(300))
+        let began = Date()
+        await rig.stop()
+        let seconds = Date().timeIntervalSince(began)
+        // Without the stop check: up to 4 attempts of 1 s for each of the poll's requests.
+        #expect(seconds < 2.5, "stop took \(seconds) s")
+    }
 }

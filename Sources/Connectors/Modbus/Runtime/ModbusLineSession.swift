@@ -21,6 +21,9 @@ final class ModbusLineSession {
     private var currentTimeoutMs = 0
     /// After shutdown requests fail without I/O (jobs still queued get their answer).
     private(set) var isShutDown: Bool
+    /// Whether the line is being stopped: no new request (nor retry) starts then, so a
+    /// stop waits for at most the request in flight, not for every retry of every request.
+    var stopping: () -> Bool = { false }
 
     init(endpoint: ModbusEndpoint, policy: ModbusRetryPolicy, logger: Logger, shutDown: Bool = false) {
         self.endpoint = endpoint
@@ -65,7 +68,7 @@ final class ModbusLineSession {
 
     /// The open connection, connecting when allowed by the reconnect policy.
     private func connected(_ device: ModbusDeviceConfig) throws(ModbusError) -> ModbusConnection {
-        if isShutDown {
+        if isShutDown || stopping() {
             throw ModbusError(operation: .connect, unitId: device.unitId, endpoint: endpoint.description, cause: .notConnected)
         }
         let connection = try existingOrNew()

@@ -134,6 +134,11 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?) {
         let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger)
+        session.stopping = { [self] in
+            condition.lock()
+            defer { condition.unlock() }
+            return stopRequested
+        }
         var pollers: [ModbusDevicePoller] = []
         let line = endpoint.description
         let roundTrip: ((Double?) -> Void)? = monitor.map { monitor in { monitor.roundTrip(line: line, milliseconds: $0) } }
