@@ -8,6 +8,16 @@ cd "$(dirname "$0")/.."
 scratch=${IRONBRIDGE_SCRATCH:-.build}
 
 scripts/setup.sh
+# An independent Modbus ASCII slave for the ASCII tests (pymodbus, from PyPI); without it those
+# tests are skipped, and this says so.
+if command -v python3 >/dev/null; then
+  if ! python3 -c "import pymodbus, serial" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check "pymodbus==3.9.2" pyserial >/dev/null 2>&1 \
+      || echo "test: pymodbus could not be installed; the Modbus ASCII tests will be skipped"
+  fi
+else
+  echo "test: no python3; the Modbus ASCII tests will be skipped"
+fi
 # The GPIO backend is chosen at build time from the libgpiod that pkg-config reports (Package.swift).
 libgpiod=$(pkg-config --modversion libgpiod 2>/dev/null || echo "not found")
 echo "test: libgpiod $libgpiod: GPIO backend libgpiod v${libgpiod%%.*}; $(. /etc/os-release && echo "$PRETTY_NAME")"
