@@ -52,14 +52,17 @@ if [ -n "$mirror" ] && [ -d "$mirror" ]; then
   bind "$mirror" "$root$mirror" ro
   cp /etc/gitconfig "$root/etc/gitconfig"
 fi
-bind "$repo" "$root/src/ironbridge"
+# Not /src/ironbridge, where scripts/test-debian13.sh mounts the checkout: a second run on the
+# machine (another checkout's suite) must not see this one's files, nor this one its.
+inside=/src/ironbridge-package
+bind "$repo" "$root$inside"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 deb=$(chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
   PATH="$swift_root/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   IRONBRIDGE_SCRATCH=.build-release-debian13 \
-  bash -c 'cd /src/ironbridge && scripts/package-deb.sh .build-release-debian13/dist' | tail -n 1)
+  bash -c 'cd "$1" && scripts/package-deb.sh .build-release-debian13/dist' check-package "$inside" | tail -n 1)
 unmount_all
-deb=$repo/${deb#/src/ironbridge/}
+deb=$repo/${deb#"$inside"/}
 [ -f "$deb" ] || fail "no package at $deb"
 step "built $(basename "$deb") in the Debian 13 root"
 
