@@ -137,3 +137,21 @@ struct HardeningTests {
         await platform.stop()
     }
 }
+
+@Suite("quiet logs while the platform is away", .enabled(if: MosquittoBroker.isAvailable, "mosquitto is not installed"))
+struct QuietReconnectLogTests {
+    @Test("repeated connect failures give one warning; the reconnect says how many attempts failed")
+    func oneWarningPerState() async throws {
+        let broker = try MosquittoBroker()
+        broker.stop()
+        let gateway = try GatewayHarness(brokerPort: broker.port, connectors: [("test", "Test", "test.json", twoDevices)],
+                                         factories: [TestConnectorFactory()])
+        #expect(await eventually(within: 15) { gateway.logs.messages.filter { $0.contains("cannot connect") }.count >= 4 })
+        let warnings = gateway.logs.messages(atLeast: .warning).filter { $0.contains("cannot connect") }
+        #expect(warnings.count == 1, "\(warnings)")
+        try broker.start()
+        #expect(await gateway.waitUntilConnected(within: 15))
+        #expect(gateway.logs.messages.contains { $0.contains("connected to ThingsBoard") && $0.contains("failed attempts") }, "\(gateway.logs.messages)")
+        await gateway.stop()
+    }
+}

@@ -34,6 +34,8 @@ public final class PlatformLink: Sendable {
     private let nextRequestID = Mutex<Int64>(1_000_000_000)
     private let defaultLimits: SessionLimits
     private let admission: RPCAdmission
+    /// The last connect failure's reason and how many failed in a row (for quiet logs).
+    private let connectFailures = Mutex<(reason: String?, count: Int)>((nil, 0))
     /// Gateway RPCs that change the device registry (renames, deletes), in arrival order,
     /// for the one task that applies them one after another.
     private let registryChanges: AsyncStream<(id: Int64, method: String, params: JSONValue)>
@@ -92,13 +94,24 @@ public final class PlatformLink: Sendable {
     private func handle(_ event: MQTTEvent, in group: inout DiscardingTaskGroup) {
         switch event {
         case .connected:
-            logger.info("connected to ThingsBoard at \(client.configuration.endpoint)")
+            let failed = connectFailures.withLock { state in
+                defer { state = (nil, 0) }
+                return state.count
+            }
+            let attempts = failed > 1 ? " after \(failed) failed attempts" : ""
+            logger.info("connected to ThingsBoard at \(client.configuration.endpoint)\(attempts)")
             gate.open()
             group.addTask { await self.refreshSessionLimits() }
         case .refused(let refusal):
             logger.error("\(refusal)")
         case .connectFailed(let reason, let retry):
-            logger.warning("\(reason); retrying in \(String(format: "%.1f", retry)) s")
+            // One line per state change: the first failure, or a different reason; repeats at debug level.
+            let isNew = connectFailures.withLock { state in
+                defer { state = (reason, state.count + 1) }
+                return state.reason != reason
+            }
+            let note = isNew ? " (further attempts are logged at debug level until the reason changes)" : ""
+            logger.log(level: isNew ? .warning : .debug, "\(reason); retrying in \(String(format: "%.1f", retry)) s\(note)")
         case .disconnected(let reason):
             gate.close()
             logger.warning("\(reason); reconnecting")
