@@ -155,3 +155,23 @@ struct QuietReconnectLogTests {
         await gateway.stop()
     }
 }
+
+@Suite("the gateway's own messages echoed by a plain broker", .enabled(if: MosquittoBroker.isAvailable, "mosquitto is not installed"))
+struct OwnEchoTests {
+    @Test("its own attribute uploads coming back are neither handled nor counted as malformed")
+    func ownAttributesIgnored() async throws {
+        let broker = try MosquittoBroker()
+        let platform = try await PlatformStandIn(brokerPort: broker.port)
+        let gateway = try GatewayHarness(brokerPort: broker.port, connectors: [("test", "Test", "test.json", twoDevices)],
+                                         factories: [TestConnectorFactory()])
+        #expect(await gateway.waitUntilConnected())
+        #expect(await eventually { gateway.testConnector.isRunning })
+        await gateway.testConnector.sendAttributes(device: "Meter 1", [DataPoint("serial", "A7")])
+        #expect(await eventually { !platform.objects(on: "v1/gateway/attributes").isEmpty })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(gateway.gateway.statistics.snapshot.malformedMessages == 0)
+        #expect(!gateway.logs.messages.contains { $0.contains("malformed") }, "\(gateway.logs.messages)")
+        await gateway.stop()
+        await platform.stop()
+    }
+}

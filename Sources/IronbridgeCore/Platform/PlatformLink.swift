@@ -154,6 +154,8 @@ public final class PlatformLink: Sendable {
                 self.admission.release(device)
             }
         case Topic.attributes:
+            // Our own attribute uploads ({"<device>": {...}}, no "device" key) come back on a plain broker: not ours to handle.
+            if payload["device"] == nil, let members = payload.objectValue, members.values.allSatisfy({ $0.objectValue != nil }) { return }
             guard let device = payload["device"]?.stringValue, let data = payload["data"]?.objectValue else {
                 return malformed(topic, "expected {\"device\": string, \"data\": object}")
             }
