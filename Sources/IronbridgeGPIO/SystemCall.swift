@@ -20,4 +20,16 @@ enum SystemCall {
             return .failure(CError(code: code))
         }
     }
+
+    /// Runs a call returning a pointer (NULL on failure, errno set).
+    static func pointer(_ body: () -> OpaquePointer?) -> Result<OpaquePointer, CError> {
+        if let pointer = body() { return .success(pointer) }
+        return .failure(CError(code: errno))
+    }
+
+    /// A copied C string, nil for NULL or empty.
+    static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
+        guard let pointer, pointer.pointee != 0 else { return nil }
+        return String(cString: pointer)
+    }
 }

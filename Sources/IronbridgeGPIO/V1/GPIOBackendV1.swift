@@ -22,9 +22,9 @@ public struct GPIOBackendV1: GPIOBackend {
         guard let iterator = gpiod_chip_iter_new() else { return [] }
         var chips: [GPIOChipSummary] = []
         while let chip = gpiod_chip_iter_next_noclose(iterator) {
-            let name = LibgpiodV1.string(gpiod_chip_name(chip)) ?? "?"
+            let name = SystemCall.string(gpiod_chip_name(chip)) ?? "?"
             chips.append(GPIOChipSummary(
-                name: name, label: LibgpiodV1.string(gpiod_chip_label(chip)) ?? "",
+                name: name, label: SystemCall.string(gpiod_chip_label(chip)) ?? "",
                 lineCount: Int(gpiod_chip_num_lines(chip)), path: "/dev/\(name)"))
             gpiod_chip_close(chip)
         }

@@ -36,13 +36,13 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
 
     /// Opens `/dev/<name>` (`gpiod_chip_open_by_name`).
     public convenience init(name: String) throws(GPIOError) {
-        let result = LibgpiodV1.pointer { gpiod_chip_open_by_name(name) }
+        let result = SystemCall.pointer { gpiod_chip_open_by_name(name) }
         try self.init(opened: result, asked: name, path: "/dev/\(name)")
     }
 
     /// Opens a chip device by path (`gpiod_chip_open`).
     public convenience init(path: String) throws(GPIOError) {
-        let result = LibgpiodV1.pointer { gpiod_chip_open(path) }
+        let result = SystemCall.pointer { gpiod_chip_open(path) }
         try self.init(opened: result, asked: path, path: path)
     }
 
@@ -54,7 +54,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
         }
         var found: OpaquePointer?
         while let chip = gpiod_chip_iter_next_noclose(iterator) {
-            if found == nil, LibgpiodV1.string(gpiod_chip_label(chip)) == label {
+            if found == nil, SystemCall.string(gpiod_chip_label(chip)) == label {
                 found = chip
             } else {
                 gpiod_chip_close(chip)
@@ -66,7 +66,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
                 kind: .chipNotFound, operation: "opening", chip: asked,
                 message: "no GPIO chip has that label")
         }
-        let name = LibgpiodV1.string(gpiod_chip_name(found)) ?? label
+        let name = SystemCall.string(gpiod_chip_name(found)) ?? label
         self.init(handle: found, path: "/dev/\(name)")
     }
 
@@ -79,8 +79,8 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
 
     private init(handle: OpaquePointer, path: String) {
         self.handle = handle
-        self.name = LibgpiodV1.string(gpiod_chip_name(handle)) ?? path
-        self.label = LibgpiodV1.string(gpiod_chip_label(handle)) ?? ""
+        self.name = SystemCall.string(gpiod_chip_name(handle)) ?? path
+        self.label = SystemCall.string(gpiod_chip_label(handle)) ?? ""
         self.lineCount = Int(gpiod_chip_num_lines(handle))
         self.path = path
     }
@@ -97,7 +97,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
                 line: GPIOLineReference(offset: offset), detail: detail,
                 message: "the chip has \(lineCount) lines")
         }
-        switch LibgpiodV1.pointer({ gpiod_chip_get_line(handle, offset) }) {
+        switch SystemCall.pointer({ gpiod_chip_get_line(handle, offset) }) {
         case .success(let line): return line
         case .failure(let error):
             throw GPIOError(
@@ -110,8 +110,8 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
     public func lineInfo(offset: UInt32) throws(GPIOError) -> GPIOLineInfo {
         try lock.withLock { _ throws(GPIOError) -> GPIOLineInfo in
             let line = try line(at: offset, operation: "reading info of")
-            let name = LibgpiodV1.string(gpiod_line_name(line))
-            if case .failure(let error) = LibgpiodV1.status({ gpiod_line_update(line) }) {
+            let name = SystemCall.string(gpiod_line_name(line))
+            if case .failure(let error) = SystemCall.status({ gpiod_line_update(line) }) {
                 throw GPIOError(
                     errno: error.code, operation: "reading info of", chip: self.name,
                     line: GPIOLineReference(offset: offset, name: name))
@@ -126,7 +126,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
             let drive: GPIODrive =
                 gpiod_line_is_open_drain(line) ? .openDrain : gpiod_line_is_open_source(line) ? .openSource : .pushPull
             return GPIOLineInfo(
-                offset: offset, name: name, consumer: LibgpiodV1.string(gpiod_line_consumer(line)),
+                offset: offset, name: name, consumer: SystemCall.string(gpiod_line_consumer(line)),
                 isUsed: gpiod_line_is_used(line),
                 direction: Int(gpiod_line_direction(line)) == Int(GPIOD_LINE_DIRECTION_OUTPUT) ? .output : .input,
                 activeLow: Int(gpiod_line_active_state(line)) == Int(GPIOD_LINE_ACTIVE_STATE_LOW),
@@ -137,7 +137,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
     /// `gpiod_chip_find_line`.
     public func findLine(named lineName: String) throws(GPIOError) -> UInt32 {
         try lock.withLock { _ throws(GPIOError) -> UInt32 in
-            switch LibgpiodV1.pointer({ gpiod_chip_find_line(handle, lineName) }) {
+            switch SystemCall.pointer({ gpiod_chip_find_line(handle, lineName) }) {
             case .success(let line):
                 return gpiod_line_offset(line)
             case .failure(let error) where error.code == ENOENT:
@@ -166,7 +166,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
     public func requestHandle(offset: UInt32, _ request: GPIOLineRequest) throws(GPIOError) -> GPIOLineHandle {
         try lock.withLock { _ throws(GPIOError) -> GPIOLineHandle in
             let line = try line(at: offset, operation: "requesting", detail: request.summary)
-            let lineName = LibgpiodV1.string(gpiod_line_name(line))
+            let lineName = SystemCall.string(gpiod_line_name(line))
             if request.debounceMicroseconds > 0 || request.eventClock != .monotonic {
                 throw GPIOError(
                     kind: .notSupported, operation: "requesting", chip: name,
@@ -176,7 +176,7 @@ public final class GPIOChip: GPIOChipProtocol, @unchecked Sendable {
             let (type, flags, initialValue) = LibgpiodV1.requestConfig(request)
             let result = request.consumer.withCString { consumer in
                 var config = gpiod_line_request_config(consumer: consumer, request_type: type, flags: flags)
-                return LibgpiodV1.status { gpiod_line_request(line, &config, initialValue) }
+                return SystemCall.status { gpiod_line_request(line, &config, initialValue) }
             }
             if case .failure(let error) = result {
                 throw GPIOError(

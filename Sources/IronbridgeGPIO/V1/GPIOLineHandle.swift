@@ -69,7 +69,7 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
     /// `gpiod_line_get_value`: the logical value.
     public func value() throws(GPIOError) -> Bool {
         try withLine("reading value of") { line throws(GPIOError) -> Bool in
-            switch LibgpiodV1.status({ gpiod_line_get_value(line) }) {
+            switch SystemCall.status({ gpiod_line_get_value(line) }) {
             case .success(let value): return value != 0
             case .failure(let failure): throw error("reading value of", failure.code)
             }
@@ -82,7 +82,7 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
             throw error(.permissionDenied, "writing", "the line was requested as input")
         }
         try withLine("writing") { line throws(GPIOError) in
-            if case .failure(let failure) = LibgpiodV1.status({ gpiod_line_set_value(line, value ? 1 : 0) }) {
+            if case .failure(let failure) = SystemCall.status({ gpiod_line_set_value(line, value ? 1 : 0) }) {
                 throw error("writing", failure.code)
             }
         }
@@ -111,7 +111,7 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
         while true {
             let now = MonotonicClock.nanoseconds()
             var remaining = timespec(nanoseconds: deadline > now ? deadline - now : 0)
-            let result = LibgpiodV1.status(retryingEINTR: false) { gpiod_line_event_wait(line, &remaining) }
+            let result = SystemCall.status(retryingEINTR: false) { gpiod_line_event_wait(line, &remaining) }
             switch result {
             case .success(let ready): return ready > 0
             case .failure(let failure) where failure.code == EINTR: continue
@@ -128,14 +128,14 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
         precondition(maxCount > 0, "maxCount must be positive")
         return try withLine(operation) { line throws(GPIOError) -> [GPIOEdgeEvent] in
             var zero = timespec()
-            switch LibgpiodV1.status({ gpiod_line_event_wait(line, &zero) }) {
+            switch SystemCall.status({ gpiod_line_event_wait(line, &zero) }) {
             case .success(0): return []
             case .success: break
             case .failure(let failure): throw error(operation, failure.code)
             }
             var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: maxCount)
             let result = buffer.withUnsafeMutableBufferPointer { events in
-                LibgpiodV1.status { gpiod_line_event_read_multiple(line, events.baseAddress, UInt32(maxCount)) }
+                SystemCall.status { gpiod_line_event_read_multiple(line, events.baseAddress, UInt32(maxCount)) }
             }
             switch result {
             case .success(let count):
@@ -152,13 +152,13 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
         try requireEdges(operation)
         return try withLine(operation) { line throws(GPIOError) -> GPIOEdgeEvent? in
             var zero = timespec()
-            switch LibgpiodV1.status({ gpiod_line_event_wait(line, &zero) }) {
+            switch SystemCall.status({ gpiod_line_event_wait(line, &zero) }) {
             case .success(0): return nil
             case .success: break
             case .failure(let failure): throw error(operation, failure.code)
             }
             var event = gpiod_line_event()
-            if case .failure(let failure) = LibgpiodV1.status({ gpiod_line_event_read(line, &event) }) {
+            if case .failure(let failure) = SystemCall.status({ gpiod_line_event_read(line, &event) }) {
                 throw error(operation, failure.code)
             }
             return LibgpiodV1.edgeEvent(event, offset: offset)

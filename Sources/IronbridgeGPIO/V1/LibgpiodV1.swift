@@ -5,26 +5,9 @@ import CGPIOD
 import Glibc
 #endif
 
-/// The narrow edge of every libgpiod v1 call: errno is read right after the call, before
-/// anything else can overwrite it, and EINTR is retried where the call is restartable.
+/// What libgpiod v1 calls need beyond ``SystemCall`` (which captures errno at once and
+/// retries EINTR): the request type and flags a request maps to.
 enum LibgpiodV1 {
-    /// Runs a call returning an int status (< 0 on failure).
-    static func status(retryingEINTR: Bool = true, _ body: () -> Int32) -> Result<Int32, CError> {
-        SystemCall.status(retryingEINTR: retryingEINTR, body)
-    }
-
-    /// Runs a call returning a pointer (NULL on failure).
-    static func pointer(_ body: () -> OpaquePointer?) -> Result<OpaquePointer, CError> {
-        if let pointer = body() { return .success(pointer) }
-        return .failure(CError(code: errno))
-    }
-
-    /// A copied C string, nil for NULL or empty.
-    static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
-        guard let pointer, pointer.pointee != 0 else { return nil }
-        return String(cString: pointer)
-    }
-
     /// The C request type and flags for a request.
     static func requestConfig(_ request: GPIOLineRequest) -> (type: Int32, flags: Int32, initialValue: Int32) {
         var flags = 0

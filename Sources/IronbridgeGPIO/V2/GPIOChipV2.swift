@@ -27,7 +27,7 @@ public final class GPIOChipV2: GPIOChipProtocol, @unchecked Sendable {
     /// Opens a chip device (`gpiod_chip_open`, `gpiod_chip_get_info`). `asked` names it in errors.
     init(path: String, asked: String) throws(GPIOError) {
         let handle: OpaquePointer
-        switch LibgpiodV2.pointer({ gpiod_chip_open(path) }) {
+        switch SystemCall.pointer({ gpiod_chip_open(path) }) {
         case .success(let opened): handle = opened
         case .failure(let error): throw GPIOError(errno: error.code, operation: "opening", chip: asked)
         }
@@ -38,10 +38,10 @@ public final class GPIOChipV2: GPIOChipProtocol, @unchecked Sendable {
         }
         defer { gpiod_chip_info_free(info) }
         self.handle = handle
-        self.name = LibgpiodV2.string(gpiod_chip_info_get_name(info)) ?? asked
-        self.label = LibgpiodV2.string(gpiod_chip_info_get_label(info)) ?? ""
+        self.name = SystemCall.string(gpiod_chip_info_get_name(info)) ?? asked
+        self.label = SystemCall.string(gpiod_chip_info_get_label(info)) ?? ""
         self.lineCount = Int(gpiod_chip_info_get_num_lines(info))
-        self.path = LibgpiodV2.string(gpiod_chip_get_path(handle)) ?? path
+        self.path = SystemCall.string(gpiod_chip_get_path(handle)) ?? path
     }
 
     deinit {
@@ -72,7 +72,7 @@ public final class GPIOChipV2: GPIOChipProtocol, @unchecked Sendable {
     /// `gpiod_chip_get_line_offset_from_name`.
     public func findLine(named lineName: String) throws(GPIOError) -> UInt32 {
         try lock.withLock { _ throws(GPIOError) -> UInt32 in
-            switch LibgpiodV2.status({ gpiod_chip_get_line_offset_from_name(handle, lineName) }) {
+            switch SystemCall.status({ gpiod_chip_get_line_offset_from_name(handle, lineName) }) {
             case .success(let offset): return UInt32(offset)
             case .failure(let error) where error.code == ENOENT:
                 throw GPIOError(
@@ -110,7 +110,7 @@ public final class GPIOChipV2: GPIOChipProtocol, @unchecked Sendable {
         guard let lineConfig = gpiod_line_config_new() else { throw failure(errno) }
         defer { gpiod_line_config_free(lineConfig) }
         var offsets = [offset]
-        if case .failure(let error) = LibgpiodV2.status({
+        if case .failure(let error) = SystemCall.status({
             gpiod_line_config_add_line_settings(lineConfig, &offsets, 1, settings)
         }) {
             throw failure(error.code)
@@ -122,7 +122,7 @@ public final class GPIOChipV2: GPIOChipProtocol, @unchecked Sendable {
 
         var requested: Result<OpaquePointer, CError> = .failure(CError(code: EINVAL))
         lock.withLock { _ in
-            requested = LibgpiodV2.pointer { gpiod_chip_request_lines(handle, requestConfig, lineConfig) }
+            requested = SystemCall.pointer { gpiod_chip_request_lines(handle, requestConfig, lineConfig) }
         }
         switch requested {
         case .success(let lineRequest):

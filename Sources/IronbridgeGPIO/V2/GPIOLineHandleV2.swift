@@ -83,7 +83,7 @@ public final class GPIOLineHandleV2: GPIOLineProtocol, @unchecked Sendable {
         }
         try withRequest("writing") { handle throws(GPIOError) in
             let level = value ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE
-            if case .failure(let failure) = LibgpiodV2.status({ gpiod_line_request_set_value(handle, offset, level) }) {
+            if case .failure(let failure) = SystemCall.status({ gpiod_line_request_set_value(handle, offset, level) }) {
                 throw error("writing", failure.code)
             }
         }
@@ -110,7 +110,7 @@ public final class GPIOLineHandleV2: GPIOLineProtocol, @unchecked Sendable {
         while true {
             let now = MonotonicClock.nanoseconds()
             let remaining = Int64(clamping: deadline > now ? deadline - now : 0)
-            let result = LibgpiodV2.status(retryingEINTR: false) { gpiod_line_request_wait_edge_events(cRequest, remaining) }
+            let result = SystemCall.status(retryingEINTR: false) { gpiod_line_request_wait_edge_events(cRequest, remaining) }
             switch result {
             case .success(let ready): return ready > 0
             case .failure(let failure) where failure.code == EINTR: continue
@@ -126,13 +126,13 @@ public final class GPIOLineHandleV2: GPIOLineProtocol, @unchecked Sendable {
         try requireEdges(operation)
         precondition(maxCount > 0, "maxCount must be positive")
         return try withRequest(operation) { handle throws(GPIOError) -> [GPIOEdgeEvent] in
-            switch LibgpiodV2.status({ gpiod_line_request_wait_edge_events(handle, 0) }) {
+            switch SystemCall.status({ gpiod_line_request_wait_edge_events(handle, 0) }) {
             case .success(0): return []
             case .success: break
             case .failure(let failure): throw error(operation, failure.code)
             }
             let limit = min(maxCount, Self.eventBufferCapacity)
-            switch LibgpiodV2.status({ gpiod_line_request_read_edge_events(handle, buffer, limit) }) {
+            switch SystemCall.status({ gpiod_line_request_read_edge_events(handle, buffer, limit) }) {
             case .success(let count):
                 return (0..<Int(count)).compactMap { index in
                     gpiod_edge_event_buffer_get_event(buffer, UInt(index)).map(LibgpiodV2.edgeEvent)

@@ -5,26 +5,9 @@ import CGPIOD
 import Glibc
 #endif
 
-/// The narrow edge of every libgpiod 2.x call: errno is read right after the call, before
-/// anything else can overwrite it, and EINTR is retried where the call is restartable.
+/// What libgpiod 2.x calls need beyond ``SystemCall`` (which captures errno at once and
+/// retries EINTR): the line settings a request maps to.
 enum LibgpiodV2 {
-    /// Runs a call returning an int status (< 0 on failure).
-    static func status(retryingEINTR: Bool = true, _ body: () -> Int32) -> Result<Int32, CError> {
-        SystemCall.status(retryingEINTR: retryingEINTR, body)
-    }
-
-    /// Runs a call returning a pointer (NULL on failure).
-    static func pointer(_ body: () -> OpaquePointer?) -> Result<OpaquePointer, CError> {
-        if let pointer = body() { return .success(pointer) }
-        return .failure(CError(code: errno))
-    }
-
-    /// A copied C string, nil for NULL or empty.
-    static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
-        guard let pointer, pointer.pointee != 0 else { return nil }
-        return String(cString: pointer)
-    }
-
     /// Fills a `gpiod_line_settings` from a request (the caller owns and frees it).
     /// Fails with the errno of the first setter libgpiod refused.
     static func settings(_ request: GPIOLineRequest) -> Result<OpaquePointer, CError> {
@@ -51,7 +34,7 @@ enum LibgpiodV2 {
         steps.append { gpiod_line_settings_set_bias(settings, lineBias(request.bias)) }
         gpiod_line_settings_set_active_low(settings, request.activeLow)
         for step in steps {
-            if case .failure(let error) = status(step) {
+            if case .failure(let error) = SystemCall.status(step) {
                 gpiod_line_settings_free(settings)
                 return .failure(error)
             }
@@ -108,8 +91,8 @@ enum LibgpiodV2 {
             default: .pushPull
             }
         return GPIOLineInfo(
-            offset: offset, name: string(gpiod_line_info_get_name(info)),
-            consumer: string(gpiod_line_info_get_consumer(info)), isUsed: gpiod_line_info_is_used(info),
+            offset: offset, name: SystemCall.string(gpiod_line_info_get_name(info)),
+            consumer: SystemCall.string(gpiod_line_info_get_consumer(info)), isUsed: gpiod_line_info_is_used(info),
             direction: gpiod_line_info_get_direction(info) == GPIOD_LINE_DIRECTION_OUTPUT ? .output : .input,
             activeLow: gpiod_line_info_is_active_low(info), bias: bias, drive: drive)
     }
