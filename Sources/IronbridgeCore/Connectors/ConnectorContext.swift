@@ -22,6 +22,7 @@ public final class ConnectorContext: Sendable {
         self.statistics = statistics
         self.platform = platform
         self.logger = logger
+        statistics.errors.register(connector: connectorName)
     }
 
     /// Queues telemetry. A device the platform has not been told about is announced first.
@@ -67,7 +68,7 @@ public final class ConnectorContext: Sendable {
         return try await platform.requestAttributes(device: device, keys: keys, shared: true, timeout: timeout)
     }
 
-    /// Counts an error of this connector for `gateway_stats`.
+    /// Counts an error of this connector for `gateway_stats` and `<name>_ERRORS_COUNT`.
     public func recordError() { statistics.connectorError(connectorName) }
 
     /// Counts an error of this connector, and of `device` for `ironbridge status`.

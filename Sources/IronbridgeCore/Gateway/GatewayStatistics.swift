@@ -12,10 +12,16 @@ public final class GatewayStatistics: Sendable {
     }
 
     private let counters = Mutex(Snapshot())
+    /// Errors per connector for `<name>_ERRORS_COUNT` / `ALL_ERRORS_COUNT`; ``connectorError(_:)`` counts here.
+    public let errors = ErrorCounters()
 
     public init() {}
 
-    public var snapshot: Snapshot { counters.withLock { $0 } }
+    public var snapshot: Snapshot {
+        var copy = counters.withLock { $0 }
+        copy.connectorErrors = errors.totals.perConnector
+        return copy
+    }
 
     func messageSent(points: Int) {
         counters.withLock { c in
@@ -33,5 +39,5 @@ public final class GatewayStatistics: Sendable {
 
     func malformedMessage() { counters.withLock { $0.malformedMessages += 1 } }
 
-    public func connectorError(_ connector: String) { counters.withLock { $0.connectorErrors[connector, default: 0] += 1 } }
+    public func connectorError(_ connector: String) { errors.increment(connector: connector) }
 }
