@@ -42,13 +42,16 @@ extension GatewayConfig {
         let checkActivity = activity["checkDeviceInactivity"].bool(default: false)
         let inactivityTimeout = activity["inactivityTimeoutSeconds"].double(default: 120, in: 1...604_800)
         let checkPeriod = activity["inactivityCheckPeriodSeconds"].double(default: 10, in: 0.05...86_400)
+        let ui = loadUI(root["thingsboard"], environment: environment)
         guard let thingsboard, !diagnostics.hasErrors else { return nil }
-        return GatewayConfig(
+        var config = GatewayConfig(
             file: file, thingsboard: thingsboard, storage: storage, connectors: connectors,
             logLevel: Logger.Level(rawValue: level) ?? .info, dataFolder: dataFolder,
             reportStrategy: root["thingsboard"]["reportStrategy"].value,
             inactivityTimeout: checkActivity ? .milliseconds(Int(inactivityTimeout * 1000)) : nil,
             inactivityCheckPeriod: .milliseconds(Int(checkPeriod * 1000)))
+        config.ui = ui
+        return config
     }
 
     static func loadThingsBoard(_ node: ConfigNode, environment: [String: String]) -> ThingsBoardConfig? {
@@ -57,13 +60,13 @@ extension GatewayConfig {
             return nil
         }
         node.checkKeys(
-            known: ["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
+            known: (["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
                     "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
                     "maxIncomingMessageBytes", "maxPendingRpcs", "maxPendingRpcsPerDevice",
-                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity"],
+                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity"] as Set<String>).union(uiKeys),
             ignored: [
                 "remoteShell": "no remote shell", "remoteConfiguration": "configuration is read from files only",
-                "statistics": "statistics are answered by the gateway_stats RPC", "deviceFiltering": "not supported",
+                "deviceFiltering": "not supported",
                 "minPackSendDelayMS": "batches are sent as soon as the previous one is acknowledged",
                 "minPackSizeToSend": "batches are sized by the server's payload limit",
                 "checkConnectorsConfigurationInSeconds": "configuration is read at start",
@@ -84,7 +87,13 @@ extension GatewayConfig {
         let keepAlive = node["keep_alive"].exists ? node["keep_alive"].int(default: 60, in: 1...65535) : node["keepAlive"].int(default: 60, in: 1...65535)
         let qos = node["qos"].int(default: 1, in: 0...1)
         let envToken = environment["IRONBRIDGE_ACCESS_TOKEN"] ?? environment["TB_GW_ACCESS_TOKEN"]
-        let (security, insecure) = loadSecurity(node["security"], tokenOverride: envToken)
+        var (security, insecure) = (ThingsBoardConfig.Security?.none, false)
+        if !node["security"].exists, envToken == nil, node["provisioning"].exists || environment["TB_GW_PROVISIONING_DEVICE_KEY"] != nil {
+            // Replaced at start by the saved provisioned credentials, or by provisioning (GatewaySetup.provisionIfNeeded).
+            security = .accessToken("")
+        } else {
+            (security, insecure) = loadSecurity(node["security"], tokenOverride: envToken)
+        }
         let version = node["protocolVersion"].oneOf(["3.1.1", "5"], default: "5")!
         guard let host, let security else { return nil }
         return ThingsBoardConfig(
@@ -204,7 +213,7 @@ extension GatewayConfig {
         var names: Set<String> = []
         for entry in node.arrayElements() {
             entry.checkKeys(
-                known: ["type", "name", "configuration"],
+                known: ["type", "name", "configuration", "enableRemoteLogging"],
                 ignored: ["logLevel": "one log level for the gateway: logLevel at the top of config.json",
                           "useGRPC": "gRPC connectors are not supported", "class": "custom connector classes are not supported",
                           "id": "connectors are identified by name", "configurationJson": "the configuration is read from the file named in configuration"])
@@ -223,7 +232,7 @@ extension GatewayConfig {
             entries.append(ConnectorEntry(
                 type: type, name: name, configurationPath: configuration,
                 configurationFile: URL(fileURLWithPath: configuration, relativeTo: folder).standardizedFileURL,
-                entryPath: entry.path))
+                entryPath: entry.path, enableRemoteLogging: entry["enableRemoteLogging"].bool(default: false)))
         }
         return entries
     }

@@ -17,6 +17,8 @@ public struct GatewayConfig: Sendable {
     /// Disconnect devices on the platform after this long without data (nil: never).
     public var inactivityTimeout: Duration?
     public var inactivityCheckPeriod: Duration
+    /// Statistics, remote logging, reboot policy and provisioning (``GatewayUIConfig``).
+    public var ui = GatewayUIConfig()
 
     /// The folder of config.json, against which connector files and the data folder are resolved.
     public var folder: URL { file.deletingLastPathComponent() }
@@ -150,4 +152,7 @@ public struct ConnectorEntry: Sendable {
     public var configurationFile: URL
     /// The node of this entry in config.json (for error locations).
     public var entryPath: String
+    /// `enableRemoteLogging` (default false): this connector's log lines go to the platform as
+    /// `<name>_LOGS` (docs/gateway-ui.md, "Remote logging").
+    public var enableRemoteLogging: Bool = false
 }
