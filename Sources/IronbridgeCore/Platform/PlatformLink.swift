@@ -29,6 +29,10 @@ public final class PlatformLink: Sendable {
     private let sender: UploadSender
     private let attributeReplies = PendingReplies()
     private let clientRPCReplies = PendingReplies()
+    /// Answers to the gateway's own attribute requests, and who wants to hear about connects and
+    /// the gateway device's shared attributes (PlatformLink+GatewayDevice.swift).
+    let gatewayAttributeReplies = PendingReplies()
+    let gatewayHooks = GatewayDeviceHooks()
     /// Ids of our attribute requests and client-side RPCs. They start high so that they never
     /// meet the small ids the server gives its own RPCs (a plain broker echoes both back).
     private let nextRequestID = Mutex<Int64>(1_000_000_000)
@@ -102,6 +106,7 @@ public final class PlatformLink: Sendable {
             logger.info("connected to ThingsBoard at \(client.configuration.endpoint)\(attempts)")
             gate.open()
             group.addTask { await self.refreshSessionLimits() }
+            for handler in gatewayHooks.connectHandlers { group.addTask { await handler() } }
         case .refused(let refusal):
             logger.error("\(refusal)")
         case .connectFailed(let reason, let retry):
@@ -170,8 +175,14 @@ public final class PlatformLink: Sendable {
             }
         case Topic.gatewayAttributes:
             logger.debug("shared attributes of the gateway: \(message.payloadString)")
+            if let values = payload.objectValue {
+                for handler in gatewayHooks.attributeHandlers { group.addTask { await handler(values) } }
+            }
         default:
-            if topic.hasPrefix(Topic.gatewayRPCRequestPrefix) {
+            if topic.hasPrefix(Topic.gatewayAttributesResponsePrefix) {
+                guard let id = Int64(topic.dropFirst(Topic.gatewayAttributesResponsePrefix.count)) else { return }
+                gatewayAttributeReplies.resolve(id: id, with: payload)
+            } else if topic.hasPrefix(Topic.gatewayRPCRequestPrefix) {
                 routeGatewayRPC(topic: topic, payload: payload, in: &group)
             } else if topic.hasPrefix(Topic.gatewayRPCResponsePrefix) {
                 guard let id = Int64(topic.dropFirst(Topic.gatewayRPCResponsePrefix.count)) else { return }
@@ -295,7 +306,7 @@ public final class PlatformLink: Sendable {
 
     // MARK: - Requests to the platform
 
-    private func nextID() -> Int64 {
+    func nextID() -> Int64 {
         nextRequestID.withLock { id in
             defer { id += 1 }
             return id

@@ -12,10 +12,15 @@ public enum Topic {
     public static let gatewayRPCResponsePrefix = "v1/devices/me/rpc/response/"
     public static let gatewayAttributes = "v1/devices/me/attributes"
     public static let gatewayTelemetry = "v1/devices/me/telemetry"
+    public static let gatewayAttributesRequestPrefix = "v1/devices/me/attributes/request/"
+    public static let gatewayAttributesResponsePrefix = "v1/devices/me/attributes/response/"
+    /// Claiming (platform-protocol.md, thingsboard-gateway-ui.md §5.2): sub-devices, and the gateway itself.
+    public static let claim = "v1/gateway/claim"
+    public static let gatewayClaim = "v1/devices/me/claim"
 
     /// What the gateway subscribes to after every connect.
     public static let subscriptions = [
         rpc, attributes, attributesResponse,
-        gatewayRPCRequestPrefix + "+", gatewayRPCResponsePrefix + "+", gatewayAttributes,
+        gatewayRPCRequestPrefix + "+", gatewayRPCResponsePrefix + "+", gatewayAttributes, gatewayAttributesResponsePrefix + "+",
     ]
 }
