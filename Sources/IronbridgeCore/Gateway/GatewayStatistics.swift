@@ -9,6 +9,10 @@ public final class GatewayStatistics: Sendable {
         public var rpcsTimedOut: UInt64 = 0
         public var malformedMessages: UInt64 = 0
         public var connectorErrors: [String: UInt64] = [:]
+        /// Stored records sent and acknowledged, and their points by kind (`serviceStats`).
+        public var recordsSent: UInt64 = 0
+        public var telemetryPointsSent: UInt64 = 0
+        public var attributePointsSent: UInt64 = 0
     }
 
     private let counters = Mutex(Snapshot())
@@ -23,10 +27,16 @@ public final class GatewayStatistics: Sendable {
         return copy
     }
 
-    func messageSent(points: Int) {
+    func messageSent(points: Int, records: Int = 0, telemetry: Bool? = nil) {
         counters.withLock { c in
             c.messagesSent += 1
             c.pointsSent += UInt64(points)
+            c.recordsSent += UInt64(max(records, 0))
+            switch telemetry {
+            case true?: c.telemetryPointsSent += UInt64(points)
+            case false?: c.attributePointsSent += UInt64(points)
+            case nil: break
+            }
         }
     }
 

@@ -139,7 +139,7 @@ final class UploadSender: Sendable {
         for (batch, ticket) in tickets {
             try await ticket.acknowledged()
             await store.release(batch.sequences)
-            statistics.messageSent(points: batch.points)
+            statistics.messageSent(points: batch.points, records: batch.records, telemetry: batch.isTelemetry)
         }
     }
 }
