@@ -63,9 +63,10 @@ extension GatewayConfig {
             known: (["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
                     "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
                     "maxIncomingMessageBytes", "maxPendingRpcs", "maxPendingRpcsPerDevice",
-                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity"] as Set<String>).union(uiKeys),
+                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity",
+                    "remoteConfiguration", "remoteConfigurationConfirmSeconds"] as Set<String>).union(uiKeys),
             ignored: [
-                "remoteShell": "no remote shell", "remoteConfiguration": "configuration is read from files only",
+                "remoteShell": "no remote shell",
                 "deviceFiltering": "not supported",
                 "minPackSendDelayMS": "batches are sent as soon as the previous one is acknowledged",
                 "minPackSizeToSend": "batches are sized by the server's payload limit",
@@ -108,7 +109,9 @@ extension GatewayConfig {
             clientID: node["clientId"].optionalString(),
             maxIncomingMessageBytes: node["maxIncomingMessageBytes"].int(default: 1 << 20, in: 1024...268_435_455),
             maxPendingRPCs: node["maxPendingRpcs"].int(default: 512, in: 1...100_000),
-            maxPendingRPCsPerDevice: node["maxPendingRpcsPerDevice"].int(default: 32, in: 1...100_000))
+            maxPendingRPCsPerDevice: node["maxPendingRpcsPerDevice"].int(default: 32, in: 1...100_000),
+            remoteConfiguration: node["remoteConfiguration"].bool(default: false),
+            remoteConfigurationConfirmSeconds: node["remoteConfigurationConfirmSeconds"].double(default: 60, in: 5...3600))
     }
 
     static func loadSecurity(_ node: ConfigNode, tokenOverride: String?) -> (ThingsBoardConfig.Security?, Bool) {

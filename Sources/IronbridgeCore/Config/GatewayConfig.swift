@@ -57,6 +57,10 @@ public struct ThingsBoardConfig: Sendable, Equatable {
     /// RPCs waiting for their reply, in total and per device; beyond them an RPC is answered `busy` at once.
     public var maxPendingRPCs: Int = 512
     public var maxPendingRPCsPerDevice: Int = 32
+    /// ThingsBoard's gateway UI may read and change the configuration (docs/remote-configuration.md).
+    public var remoteConfiguration: Bool = false
+    /// How long a `general_configuration` received from the UI has to connect before it is rolled back.
+    public var remoteConfigurationConfirmSeconds: Double = 60
 
     public var mqttConfiguration: MQTTConfiguration {
         var configuration = MQTTConfiguration(

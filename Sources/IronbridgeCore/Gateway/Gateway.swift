@@ -18,7 +18,10 @@ public final class Gateway: Service {
     public let monitor = GatewayMonitor()
     public let store: UploadBuffer
     public let platform: PlatformLink
-    private let connectorsByName: [String: any Connector]
+    /// The running connectors; remote configuration starts, stops and replaces them one at a time.
+    public let connectors: ConnectorSupervisor
+    /// Set when `thingsboard.remoteConfiguration` is on (docs/remote-configuration.md).
+    public let remoteConfiguration: RemoteConfigurator?
     private let logger: Logger
     private let shutdown = ShutdownSignal()
     private let drainTimeout: Duration
@@ -29,7 +32,7 @@ public final class Gateway: Service {
         self.logger = logger
         self.drainTimeout = drainTimeout
         store = UploadBuffer(configuration: setup.config.storage, logger: logger)
-        connectorsByName = Dictionary(setup.connectors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        connectors = ConnectorSupervisor(connectors: setup.connectors, logger: logger)
         registry = DeviceRegistry(file: RegistryFile(folder: setup.config.dataFolder, logger: logger))
         for connector in setup.connectors {
             for device in connector.devices { registry.register(device, connector: connector.name) }
@@ -38,10 +41,14 @@ public final class Gateway: Service {
         let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, restart: restart, logger: logger)
         platform = try PlatformLink(
             configuration: setup.config.thingsboard, store: store, registry: registry, statistics: statistics,
-            directory: ConnectorTable(connectorsByName), gatewayRPC: rpc, readRecordsCount: setup.config.storage.readRecordsCount, logger: logger)
+            directory: connectors, gatewayRPC: rpc, readRecordsCount: setup.config.storage.readRecordsCount, logger: logger)
+        remoteConfiguration = setup.config.thingsboard.remoteConfiguration
+            ? RemoteConfigurator(setup: setup, supervisor: connectors, platform: platform, registry: registry, store: store,
+                                 statistics: statistics, logger: logger)
+            : nil
     }
 
-    public func connector(named name: String) -> (any Connector)? { connectorsByName[name] }
+    public func connector(named name: String) -> (any Connector)? { connectors.connector(named: name) }
 
     /// Asks the gateway to stop, as SIGTERM would.
     public func requestShutdown() { shutdown.fire() }
@@ -58,14 +65,16 @@ public final class Gateway: Service {
             outer.addTask { await self.platform.run() }
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
-                    for connector in setup.connectors {
-                        var connectorLogger = logger
-                        connectorLogger[metadataKey: "connector"] = .string(connector.name)
-                        let context = ConnectorContext(connectorName: connector.name, store: store, registry: registry,
-                                                       statistics: statistics, platform: platform, logger: connectorLogger,
-                                                       monitor: monitor)
-                        group.addTask { await connector.run(context: context) }
+                    group.addTask {
+                        await self.connectors.run { connector in
+                            var connectorLogger = self.logger
+                            connectorLogger[metadataKey: "connector"] = .string(connector.name)
+                            return ConnectorContext(connectorName: connector.name, store: self.store, registry: self.registry,
+                                                    statistics: self.statistics, platform: self.platform, logger: connectorLogger,
+                                                    monitor: self.monitor)
+                        }
                     }
+                    if let remote = remoteConfiguration { group.addTask { await remote.run() } }
                     if let timeout = setup.config.inactivityTimeout {
                         group.addTask { await self.disconnectInactiveDevices(timeout: timeout) }
                     }
@@ -103,11 +112,4 @@ extension Gateway {
             await store.append(expired.map { Upload.disconnect(device: $0) })
         }
     }
-}
-
-/// Connectors by name, immutable after start.
-struct ConnectorTable: ConnectorDirectory {
-    let table: [String: any Connector]
-    init(_ table: [String: any Connector]) { self.table = table }
-    func connector(named name: String) -> (any Connector)? { table[name] }
 }

@@ -11,6 +11,8 @@ public struct GatewaySetup: Sendable {
     public var config: GatewayConfig
     public var connectors: [any Connector]
     public var diagnostics: [ConfigDiagnostic]
+    /// The connector types this build can run (what remote configuration builds new connectors with).
+    public var factories: [any ConnectorFactory] = []
 
     /// Loads everything, collecting every problem. Throws a ``ConfigError`` listing all errors.
     public static func load(
@@ -39,7 +41,7 @@ public struct GatewaySetup: Sendable {
             connectors.append(connector)
         }
         if diagnostics.hasErrors { throw ConfigError(diagnostics.all) }
-        return GatewaySetup(config: config, connectors: connectors, diagnostics: diagnostics.all)
+        return GatewaySetup(config: config, connectors: connectors, diagnostics: diagnostics.all, factories: factories)
     }
 
     /// The summary `ironbridge check` prints: connection, storage, then every connector's devices.
