@@ -36,6 +36,8 @@ public final class GPIOConnector: Connector {
 
     public static let rpcMethods = ["setGpio", "getGpio", "getGpioStatus", "setGpioStatus"]
 
+    public var messageRules: [MessageRule] { configuration.devices.flatMap { $0.lines.flatMap(\.messages) } }
+
     /// - Parameters:
     ///   - libgpiod: the backend of devices with `"backend": "libgpiod"`.
     ///   - dataFolder: where pulse counts are kept (`gpio-pulse-counts-<name>.json`); nil: not kept.

@@ -55,6 +55,8 @@ public struct GPIOConnectorConfiguration: Sendable, Equatable {
         public var restore: Bool = false
         /// Inputs: count pulses instead of reporting the level.
         public var pulseCounter: PulseCounting?
+        /// Device-to-device messages sent on this input's edges (docs/messages.md).
+        public var messages: [MessageRule] = []
 
         public enum Direction: Sendable, Equatable {
             case input(edge: GPIOEdgeDetection, debounceMs: Int, simulate: Simulation?)
@@ -109,7 +111,7 @@ extension GPIOConnectorConfiguration {
     ]
     static let lineKeys: Set<String> = [
         "pin", "lineName", "key", "direction", "edge", "bias", "activeLow", "debounceMs", "initial", "safeState",
-        "drive", "reportAs", "simulate", "restore", "pulseCounter",
+        "drive", "reportAs", "simulate", "restore", "pulseCounter", "messages",
     ]
 
     /// Reads the file's root node; every problem goes to the node's diagnostics. Returns nil on errors.
@@ -166,7 +168,7 @@ extension GPIOConnectorConfiguration {
         var lineNames: [String: String] = [:]
         var keys: [String: String] = [:]
         for lineNode in lineNodes {
-            guard let line = readLine(lineNode, backend: backend, reportPeriodMs: reportPeriodMs) else { continue }
+            guard let line = readLine(lineNode, backend: backend, reportPeriodMs: reportPeriodMs, device: name ?? "") else { continue }
             if let pin = line.pin {
                 if let first = pins[pin] { lineNode["pin"].error("pin \(pin) is already configured at \(first)") }
                 pins[pin] = lineNode.path
@@ -185,7 +187,7 @@ extension GPIOConnectorConfiguration {
                       lines: lines)
     }
 
-    private static func readLine(_ node: ConfigNode, backend: Backend, reportPeriodMs: Int) -> Line? {
+    private static func readLine(_ node: ConfigNode, backend: Backend, reportPeriodMs: Int, device: String) -> Line? {
         guard node.value?.objectValue != nil else {
             node.error("expected an object, found \(node.value?.kindName ?? "nothing")")
             return nil
@@ -274,9 +276,19 @@ extension GPIOConnectorConfiguration {
                 if pulseCounter?.rateKey.isEmpty == true { counterNode["rateKey"].error("must not be empty") }
             }
         }
+        var messages: [MessageRule] = []
+        if node["messages"].exists {
+            if direction == "output" {
+                node["messages"].error("messages are sent on the edges of inputs; an output cannot send them")
+            } else if pulseCounter != nil {
+                node["messages"].error("a pulse counter reports counts, not edges; messages need an input without \"pulseCounter\"")
+            } else {
+                messages = MessageRule.readList(node["messages"], device: device, key: key, source: .gpioInput)
+            }
+        }
         guard node.diagnostics.errors.count == errorsBefore else { return nil }
         return Line(pin: pin, lineName: lineName, key: key, direction: kind, bias: bias, activeLow: activeLow, reportAs: reportAs,
-                    restore: restore, pulseCounter: pulseCounter)
+                    restore: restore, pulseCounter: pulseCounter, messages: messages)
     }
 
     /// 0/1, true/false (or their strings). nil if absent or invalid (recorded).

@@ -51,6 +51,8 @@ public final class ModbusConnector: Connector {
         self.configOfDevice = Dictionary(configs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    public var messageRules: [MessageRule] { configs.flatMap { $0.polledKeys.flatMap(\.messages) } }
+
     public var summary: ConnectorSummary {
         ConnectorSummary(devices: configs.map(\.summary))
     }

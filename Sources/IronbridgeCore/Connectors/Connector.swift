@@ -77,9 +77,13 @@ public protocol Connector: AnyObject, Sendable {
 
     /// The reply `data` for an error (timeouts, unknown methods). Default: `{"error": message}`.
     func errorReply(_ message: String) -> JSONValue
+
+    /// The device-to-device messages its configuration declares (docs/messages.md). Default: none.
+    var messageRules: [MessageRule] { get }
 }
 
 extension Connector {
+    public var messageRules: [MessageRule] { [] }
     public func errorReply(_ message: String) -> JSONValue { ["error": .string(message)] }
     public func handleAttributeUpdate(device: String, values: [String: JSONValue]) async {}
 }

@@ -12,9 +12,12 @@ public final class ConnectorContext: Sendable {
     private let registry: DeviceRegistry
     private let statistics: GatewayStatistics
     private let platform: PlatformLink?
+    /// Sees every reported value and sends the configured device-to-device messages (docs/messages.md).
+    private let messenger: Messenger?
 
     public init(connectorName: String, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
-                platform: PlatformLink?, logger: Logger, monitor: GatewayMonitor = GatewayMonitor()) {
+                platform: PlatformLink?, logger: Logger, monitor: GatewayMonitor = GatewayMonitor(), messenger: Messenger? = nil) {
+        self.messenger = messenger
         self.connectorName = connectorName
         self.monitor = monitor
         self.store = store
@@ -35,6 +38,11 @@ public final class ConnectorContext: Sendable {
             uploads.append(.telemetry(record))
         }
         await store.append(uploads)
+        if let messenger {
+            for record in records where !record.values.isEmpty {
+                await messenger.observe(device: record.device, timestamp: record.timestamp, points: record.values)
+            }
+        }
     }
 
     /// Queues client-side attributes of a device.
@@ -45,6 +53,7 @@ public final class ConnectorContext: Sendable {
         appendConnectIfNeeded(device, to: &uploads)
         uploads.append(.attributes(device: device, values: values))
         await store.append(uploads)
+        await messenger?.observe(device: device, timestamp: nil, points: values)
     }
 
     /// Tells the platform the device is reachable (sends `connect` unless it was already sent).

@@ -22,6 +22,8 @@ public final class Gateway: Service {
     public let connectors: ConnectorSupervisor
     /// Set when `thingsboard.remoteConfiguration` is on (docs/remote-configuration.md).
     public let remoteConfiguration: RemoteConfigurator?
+    /// Device-to-device messages of the connectors' devices (docs/messages.md).
+    public let messenger: Messenger
     private let logger: Logger
     private let shutdown = ShutdownSignal()
     private let drainTimeout: Duration
@@ -39,9 +41,13 @@ public final class Gateway: Service {
         }
         registry.finishRegistration(configured: Set(setup.connectors.flatMap { $0.devices.map(\.name) }))
         let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, restart: restart, logger: logger)
+        let outbox = MessageOutbox()
         platform = try PlatformLink(
             configuration: setup.config.thingsboard, store: store, registry: registry, statistics: statistics,
-            directory: connectors, gatewayRPC: rpc, readRecordsCount: setup.config.storage.readRecordsCount, logger: logger)
+            directory: connectors, gatewayRPC: rpc, readRecordsCount: setup.config.storage.readRecordsCount, logger: logger,
+            messageOutbox: outbox)
+        messenger = Messenger(rules: setup.connectors.flatMap(\.messageRules), outbox: outbox, store: store, registry: registry,
+                              directory: connectors, platform: platform, rpcTimeoutMs: setup.config.thingsboard.rpcTimeoutMs, logger: logger)
         remoteConfiguration = setup.config.thingsboard.remoteConfiguration
             ? RemoteConfigurator(setup: setup, supervisor: connectors, platform: platform, registry: registry, store: store,
                                  statistics: statistics, logger: logger)
@@ -71,9 +77,10 @@ public final class Gateway: Service {
                             connectorLogger[metadataKey: "connector"] = .string(connector.name)
                             return ConnectorContext(connectorName: connector.name, store: self.store, registry: self.registry,
                                                     statistics: self.statistics, platform: self.platform, logger: connectorLogger,
-                                                    monitor: self.monitor)
+                                                    monitor: self.monitor, messenger: self.messenger)
                         }
                     }
+                    group.addTask { await self.messenger.run() }
                     if let remote = remoteConfiguration { group.addTask { await remote.run() } }
                     if let timeout = setup.config.inactivityTimeout {
                         group.addTask { await self.disconnectInactiveDevices(timeout: timeout) }

@@ -40,6 +40,7 @@ public struct GatewaySetup: Sendable {
             }
             connectors.append(connector)
         }
+        checkMessageTargets(connectors, diagnostics: diagnostics)
         if diagnostics.hasErrors { throw ConfigError(diagnostics.all) }
         return GatewaySetup(config: config, connectors: connectors, diagnostics: diagnostics.all, factories: factories)
     }
@@ -60,10 +61,25 @@ public struct GatewaySetup: Sendable {
                 lines.append("    attributes: \(device.attributeKeys.isEmpty ? "-" : device.attributeKeys.joined(separator: ", "))")
                 lines.append("    RPC methods: \(device.rpcMethods.isEmpty ? "-" : device.rpcMethods.joined(separator: ", "))")
                 for detail in device.details { lines.append("    \(detail)") }
+                for rule in connector.messageRules where rule.device == device.name { lines.append("    \(rule.summary)") }
             }
         }
         for warning in diagnostics where warning.severity == .warning { lines.append(warning.description) }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension GatewaySetup {
+    /// A message whose local target sends messages itself could start a chain: refused, so that a
+    /// delivered message can never trigger another (docs/messages.md).
+    static func checkMessageTargets(_ connectors: [any Connector], diagnostics: ConfigDiagnostics) {
+        let rules = connectors.flatMap(\.messageRules)
+        let senders = Set(rules.map(\.device))
+        let devices = Set(connectors.flatMap { $0.devices.map(\.name) })
+        for rule in rules where devices.contains(rule.target) && senders.contains(rule.target) {
+            diagnostics.add(ConfigDiagnostic(severity: .error, file: rule.file, path: rule.path + ".target",
+                                             message: "'\(rule.target)' is a device of this gateway that sends messages itself; it cannot receive one (a message must never cause another)"))
+        }
     }
 }
 

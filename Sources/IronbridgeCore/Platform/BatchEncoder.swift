@@ -7,6 +7,8 @@ struct EncodedBatch: Sendable {
     var records: Int
     var points: Int
     var isTelemetry: Bool
+    /// A device-to-device message: its topic and payload are made when it is sent (``MessageOutbox``).
+    var message: DeviceMessage? = nil
 }
 
 /// Turns stored uploads into Gateway MQTT API messages: consecutive telemetry of any
@@ -54,6 +56,10 @@ struct BatchEncoder {
                 var writer = JSONWriter()
                 writer.raw("{\"device\":"); writer.string(name(device)); writer.raw("}")
                 batches.append(EncodedBatch(topic: Topic.disconnect, payload: writer.bytes, sequences: SequenceSet([item.sequence]), records: 1, points: 0, isTelemetry: false))
+            case .message(let message):
+                flush(); groupKind = nil
+                batches.append(EncodedBatch(topic: "", payload: [], sequences: SequenceSet([item.sequence]), records: 1, points: 0,
+                                            isTelemetry: false, message: message))
             case .telemetry(let record):
                 if groupKind != .telemetry { flush(); groupKind = .telemetry }
                 scratch.reset()

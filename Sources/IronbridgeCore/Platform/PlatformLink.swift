@@ -25,6 +25,8 @@ public final class PlatformLink: Sendable {
     let logger: Logger
     let directory: any ConnectorDirectory
     let gatewayRPC: any GatewayRPCHandler
+    /// Device-to-device messages sent for sub-devices, waiting for the platform's answer (docs/messages.md).
+    public let messageOutbox: MessageOutbox
     private let gate = ConnectionGate()
     private let sender: UploadSender
     private let attributeReplies = PendingReplies()
@@ -47,7 +49,9 @@ public final class PlatformLink: Sendable {
     static let orderedGatewayMethods: Set<String> = ["gateway_device_renamed", "gateway_device_deleted"]
 
     public init(configuration: ThingsBoardConfig, store: any UploadStore, registry: DeviceRegistry, statistics: GatewayStatistics,
-                directory: any ConnectorDirectory, gatewayRPC: any GatewayRPCHandler, readRecordsCount: Int, logger: Logger) throws(MQTTError) {
+                directory: any ConnectorDirectory, gatewayRPC: any GatewayRPCHandler, readRecordsCount: Int, logger: Logger,
+                messageOutbox: MessageOutbox = MessageOutbox()) throws(MQTTError) {
+        self.messageOutbox = messageOutbox
         self.configuration = configuration
         self.client = try MQTTClient(configuration: configuration.mqttConfiguration, logger: logger)
         self.registry = registry
@@ -59,7 +63,8 @@ public final class PlatformLink: Sendable {
         self.admission = RPCAdmission(maxTotal: configuration.maxPendingRPCs, maxPerDevice: configuration.maxPendingRPCsPerDevice)
         (registryChanges, registryChangeInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.maxPendingRPCs))
         self.sender = UploadSender(client: client, store: store, registry: registry, gate: gate, statistics: statistics,
-                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger)
+                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger,
+                                   outbox: messageOutbox)
         client.setMaxInflightMessages(configuration.maxInflightMessages)
     }
 
@@ -187,7 +192,7 @@ public final class PlatformLink: Sendable {
             } else if topic.hasPrefix(Topic.gatewayRPCResponsePrefix) {
                 guard let id = Int64(topic.dropFirst(Topic.gatewayRPCResponsePrefix.count)) else { return }
                 // Our own replies to the server's RPCs are echoed here by a plain broker: not ours, ignored.
-                clientRPCReplies.resolve(id: id, with: payload)
+                if !clientRPCReplies.resolve(id: id, with: payload) { messageOutbox.resolve(id: id, with: payload) }
             } else {
                 logger.debug("ignoring a message on \(topic)")
             }
@@ -198,7 +203,7 @@ public final class PlatformLink: Sendable {
         let idText = topic.dropFirst(Topic.gatewayRPCRequestPrefix.count)
         guard let id = Int64(idText) else { return malformed(topic, "the request id '\(idText)' is not a number") }
         // Our own client-side requests come back on a plain broker.
-        if clientRPCReplies.isPending(id) { return }
+        if clientRPCReplies.isPending(id) || messageOutbox.isPending(id) { return }
         guard let method = payload["method"]?.stringValue else {
             malformed(topic, "expected {\"method\": string, \"params\": ...}")
             group.addTask { await self.reply(toGatewayRPC: id, with: ["error": "the request has no method"]) }

@@ -30,19 +30,22 @@ public enum Upload: Sendable, Equatable {
     case disconnect(device: String)
     case telemetry(TelemetryRecord)
     case attributes(device: String, values: [DataPoint])
+    /// A device-to-device message for the platform (a client-side RPC of the gateway, docs/messages.md).
+    case message(DeviceMessage)
 
     /// The configured name of the device this concerns.
     public var device: String {
         switch self {
         case .connect(let device, _), .disconnect(let device), .attributes(let device, _): device
         case .telemetry(let record): record.device
+        case .message(let message): message.sender
         }
     }
 
     /// Data points carried (0 for connect/disconnect), for rate limits and statistics.
     public var pointCount: Int {
         switch self {
-        case .connect, .disconnect: 0
+        case .connect, .disconnect, .message: 0
         case .telemetry(let record): record.values.count
         case .attributes(_, let values): values.count
         }

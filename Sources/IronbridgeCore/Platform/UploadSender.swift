@@ -17,11 +17,14 @@ final class UploadSender: Sendable {
     private let readCount: Int
     private let limits: Mutex<SessionLimits>
     private let idle = Mutex<Bool>(true)
+    /// Device-to-device messages in flight (their ids and deadlines).
+    private let outbox: MessageOutbox
     /// Records per read while a backlog drains.
     static let drainWindowRecords = 100
 
     init(client: MQTTClient, store: any UploadStore, registry: DeviceRegistry, gate: ConnectionGate, statistics: GatewayStatistics,
-         limits: SessionLimits, qos: Int, readCount: Int, logger: Logger) {
+         limits: SessionLimits, qos: Int, readCount: Int, logger: Logger, outbox: MessageOutbox = MessageOutbox()) {
+        self.outbox = outbox
         self.client = client
         self.store = store
         self.registry = registry
@@ -124,8 +127,17 @@ final class UploadSender: Sendable {
         tickets.reserveCapacity(batches.count)
         do {
             for batch in batches {
+                var (topic, payload) = (batch.topic, batch.payload)
+                if let message = batch.message {
+                    // A message past its expiry is dropped here (the outbox reports it), not sent.
+                    guard let request = outbox.prepare(message, senderPlatformName: registry.platformName(of: message.sender)) else {
+                        await store.release(batch.sequences)
+                        continue
+                    }
+                    (topic, payload) = request
+                }
                 try await rate.wait(messages: 1, telemetryPoints: batch.isTelemetry ? batch.points : nil)
-                tickets.append((batch, try client.send(topic: batch.topic, payload: batch.payload, qos: qos)))
+                tickets.append((batch, try client.send(topic: topic, payload: payload, qos: qos)))
             }
         } catch {
             // What was handed over is still acknowledged below; the rest is read again next time.

@@ -40,7 +40,7 @@ extension UploadBuffer {
             if s.released.contains(entry.sequence) { continue }
             switch entry.upload {
             case .telemetry, .connect: share.append(entry)
-            case .attributes, .disconnect: return share
+            case .attributes, .disconnect, .message: return share
             }
         }
         return share

@@ -2,13 +2,15 @@
 /// then the kind's fields. Strings and counts are length-prefixed with LEB128 varints,
 /// integers are zig-zag varints (integers above Int64.max: plain varints under their own
 /// tag, added later, so older records read unchanged), doubles are 8 little-endian bytes.
+/// Kinds are only ever added (`message`, 6, came with device-to-device messages): a journal
+/// written before a kind existed reads unchanged, and its numbers are never reused.
 enum UploadCodec {
     struct DecodingError: Error, CustomStringConvertible {
         var reason: String
         var description: String { "an undecodable record: \(reason)" }
     }
 
-    private enum Kind: UInt8 { case connect = 1, disconnect, telemetry, telemetryWithTimestamp, attributes }
+    private enum Kind: UInt8 { case connect = 1, disconnect, telemetry, telemetryWithTimestamp, attributes, message }
     private enum Tag: UInt8 { case null = 0, `false`, `true`, int, double, string, array, object, uint }
 
     static func encode(_ upload: Upload, into out: inout [UInt8]) {
@@ -26,6 +28,11 @@ enum UploadCodec {
             putPoints(record.values, &out)
         case .attributes(let device, let values):
             out.append(Kind.attributes.rawValue); putString(device, &out); putPoints(values, &out)
+        case .message(let message):
+            out.append(Kind.message.rawValue); putString(message.sender, &out)
+            putSigned(message.uid, &out); putString(message.key, &out); putString(message.target, &out)
+            putString(message.method, &out); putValue(message.params, &out)
+            putSigned(message.createdMs, &out); putSigned(message.expiresMs, &out); putSigned(message.timeoutMs, &out)
         }
     }
 
@@ -42,6 +49,13 @@ enum UploadCodec {
             let timestamp = try reader.signed()
             upload = .telemetry(TelemetryRecord(device: device, timestamp: timestamp, values: try reader.points()))
         case .attributes: upload = .attributes(device: device, values: try reader.points())
+        case .message:
+            let uid = try reader.signed()
+            let key = try reader.string(), target = try reader.string(), method = try reader.string()
+            let params = try reader.value(depth: 0)
+            let created = try reader.signed(), expires = try reader.signed(), timeout = try reader.signed()
+            upload = .message(DeviceMessage(uid: uid, sender: device, key: key, target: target, method: method, params: params,
+                                            createdMs: created, expiresMs: expires, timeoutMs: timeout))
         }
         guard reader.offset == bytes.count else { throw DecodingError(reason: "\(bytes.count - reader.offset) bytes left over") }
         return upload

@@ -29,6 +29,7 @@ extension StoredUpload {
         case .connect: -1
         case .attributes: -2
         case .disconnect: -3
+        case .message: -4
         }
     }
 }

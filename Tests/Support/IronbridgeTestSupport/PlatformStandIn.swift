@@ -17,10 +17,14 @@ public final class PlatformStandIn: Sendable {
         public var sessionLimits: String?
         /// Shared attributes served to `v1/gateway/attributes/request`, by device then key.
         public var sharedAttributes: [String: [String: String]]
+        /// Answers to the gateway's own client-side RPCs (`v1/devices/me/rpc/request/{n}`) by method,
+        /// as JSON text (e.g. `"sendMsg": "{\"status\":\"ok\"}"`); a method not listed is not answered.
+        public var clientRPCAnswers: [String: String]
 
-        public init(sessionLimits: String? = nil, sharedAttributes: [String: [String: String]] = [:]) {
+        public init(sessionLimits: String? = nil, sharedAttributes: [String: [String: String]] = [:], clientRPCAnswers: [String: String] = [:]) {
             self.sessionLimits = sessionLimits
             self.sharedAttributes = sharedAttributes
+            self.clientRPCAnswers = clientRPCAnswers
         }
     }
 
@@ -60,6 +64,11 @@ public final class PlatformStandIn: Sendable {
             let id = message.topic.split(separator: "/").last!
             try? await client.publish(topic: "v1/devices/me/rpc/response/\(id)", payload: Array(answer.utf8))
         }
+        if message.topic.hasPrefix("v1/devices/me/rpc/request/"), let object = json(message), let method = object["method"] as? String,
+           let answer = options.clientRPCAnswers[method] {
+            let id = message.topic.split(separator: "/").last!
+            try? await client.publish(topic: "v1/devices/me/rpc/response/\(id)", payload: Array(answer.utf8))
+        }
         if message.topic == "v1/gateway/attributes/request", let object = json(message),
            let id = object["id"] as? Int, let device = object["device"] as? String {
             let keys = (object["keys"] as? [String]) ?? [(object["key"] as? String)].compactMap { $0 }
@@ -82,6 +91,15 @@ public final class PlatformStandIn: Sendable {
     /// Payloads on `topic` parsed as JSON objects.
     public func objects(on topic: String) -> [[String: Any]] {
         messages(on: topic).compactMap { json($0) }
+    }
+
+    /// The gateway's client-side RPC requests (`v1/devices/me/rpc/request/{n}`) with `method`, in arrival order.
+    public func clientRPCs(method: String) -> [(id: Int64, request: [String: Any])] {
+        messages.compactMap { message -> (Int64, [String: Any])? in
+            guard message.topic.hasPrefix("v1/devices/me/rpc/request/"), let id = Int64(message.topic.split(separator: "/").last ?? ""),
+                  let object = json(message), object["method"] as? String == method else { return nil }
+            return (id, object)
+        }
     }
 
     public func clear() { received.withLock { $0.removeAll() } }

@@ -124,7 +124,8 @@ struct ModbusConfigReader {
         if !node["reportStrategy"].exists, setting("sendDataOnlyOnChange").bool(default: false) {
             strategy = ModbusReportStrategy(kind: .onChange)
         }
-        let keys = ModbusKeyReader(byteOrder: byteOrder, wordOrder: wordOrder, reportStrategy: strategy)
+        var keys = ModbusKeyReader(byteOrder: byteOrder, wordOrder: wordOrder, reportStrategy: strategy)
+        keys.deviceName = name ?? ""
         let attributes = readKeys(node["attributes"], role: .attribute, keys)
         let timeseries = readKeys(node["timeseries"], role: .timeseries, keys)
         let updates = readKeys(node["attributeUpdates"], role: .attributeUpdate, keys)

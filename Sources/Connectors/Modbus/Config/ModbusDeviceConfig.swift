@@ -20,6 +20,8 @@ struct ModbusKeyConfig: Sendable {
     var variants: [String: JSONValue]
     /// The key's own strategy, or the device's (already resolved).
     var reportStrategy: ModbusReportStrategy
+    /// Device-to-device messages sent when this polled key's value meets a condition (docs/messages.md).
+    var messages: [MessageRule] = []
 
     /// Objects this key reads or writes: bits for bit functions, registers otherwise.
     var objectCount: Int {

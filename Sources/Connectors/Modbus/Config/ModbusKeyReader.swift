@@ -5,13 +5,15 @@ import IronbridgeModbus
 struct ModbusKeyReader {
     static let knownKeys: Set<String> = [
         "tag", "type", "functionCode", "objectsCount", "address", "divider", "multiplier", "bit",
-        "bitTargetType", "variants", "byteOrder", "wordOrder", "reportStrategy", "round",
+        "bitTargetType", "variants", "byteOrder", "wordOrder", "reportStrategy", "round", "messages",
     ]
     static let typeNames = ModbusDataType.allCases.map(\.rawValue)
 
     var byteOrder: ModbusByteOrder
     var wordOrder: ModbusWordOrder
     var reportStrategy: ModbusReportStrategy
+    /// The device the keys belong to (the sender of their `messages`).
+    var deviceName = ""
 
     /// Reads a key; nil (with errors recorded) when it cannot be used. `tag` comes from
     /// the 2.x object form (`"rpc": {"setValue": {...}}`) when given.
@@ -53,8 +55,15 @@ struct ModbusKeyReader {
             node.error("\(error)")
             return nil
         }
-        let key = ModbusKeyConfig(tag: tag, role: role, functionCode: function, address: address, codec: codec,
+        var key = ModbusKeyConfig(tag: tag, role: role, functionCode: function, address: address, codec: codec,
                                   variants: variants, reportStrategy: strategy)
+        if node["messages"].exists {
+            if role == .attribute || role == .timeseries {
+                key.messages = MessageRule.readList(node["messages"], device: deviceName, key: tag, source: .value)
+            } else {
+                node["messages"].error("messages are sent on values the gateway reads (attributes, timeseries); not on \(role.rawValue)")
+            }
+        }
         guard validate(key, node: node) else { return nil }
         return key
     }
