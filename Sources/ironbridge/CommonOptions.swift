@@ -24,16 +24,24 @@ struct CommonOptions: ParsableArguments {
 /// Sends swift-log output to stderr once, at the level given: for journald (no timestamps,
 /// syslog priority prefixes) when `$JOURNAL_STREAM` says stderr is the journal.
 enum LogSetup {
-    static func bootstrap(level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
+    /// With `remoteLog`, every line also goes to it (ThingsBoard's log view; docs/gateway-ui.md).
+    static func bootstrap(level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment,
+                          remoteLog: RemoteLog? = nil) -> Logger {
+        let local: @Sendable (String) -> any LogHandler
         if environment["JOURNAL_STREAM"].map({ !$0.isEmpty }) == true {
             let lock = NSLock()
-            LoggingSystem.bootstrap { _ in JournalLogHandler(level: level, lock: lock) }
+            local = { _ in JournalLogHandler(level: level, lock: lock) }
         } else {
-            LoggingSystem.bootstrap { label in
+            local = { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
                 return handler
             }
+        }
+        if let remoteLog {
+            LoggingSystem.bootstrap { label in MultiplexLogHandler([local(label), RemoteLogHandler(remote: remoteLog, level: level)]) }
+        } else {
+            LoggingSystem.bootstrap(local)
         }
         var logger = Logger(label: "ironbridge")
         logger.logLevel = level

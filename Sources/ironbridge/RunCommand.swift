@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
     var statusSocket: String?
 
     func run() async throws {
-        let setup: GatewaySetup
+        var setup: GatewaySetup
         let preliminary = Logger(label: "ironbridge")
         do {
             setup = try GatewaySetup.load(configFile: options.configURL, factories: Connectors.factories, logger: preliminary)
@@ -24,9 +24,16 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let level = options.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? setup.config.logLevel
-        let logger = LogSetup.bootstrap(level: level)
+        let remoteLog = RemoteLog()
+        let logger = LogSetup.bootstrap(level: level, remoteLog: remoteLog)
         for warning in setup.diagnostics where warning.severity == .warning { logger.warning("\(warning)") }
-        let gateway = try Gateway(setup: setup, logger: logger)
+        do {
+            try await setup.applyProvisioning(logger: logger)
+        } catch {
+            logger.critical("provisioning failed: \(error)")
+            throw ExitCode(1)
+        }
+        let gateway = try Gateway(setup: setup, logger: logger, remoteLog: remoteLog)
         let environment = ProcessInfo.processInfo.environment
         // Shut down in reverse order: the status socket and systemd's STOPPING=1 first, then the gateway.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gateway)]
@@ -45,6 +52,10 @@ struct RunCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        if gateway.restart.isRebootRequested {
+            logger.notice("rebooting the machine as the platform asked (thingsboard.allowReboot is true)")
+            Restart.reboot()
+        }
         if gateway.restart.isRequested {
             logger.notice("restarting as the platform asked")
             Restart.execSelf()
@@ -54,6 +65,21 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Replaces the process with a fresh copy of itself, with the same arguments.
 enum Restart {
+    /// Asks systemd to reboot the machine (`systemctl reboot`); returns when that could not be
+    /// started or failed, so the caller restarts the service instead.
+    static func reboot() {
+        var pid: pid_t = 0
+        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("systemctl"), strdup("reboot"), nil]
+        defer { for argument in arguments { free(argument) } }
+        guard posix_spawnp(&pid, "systemctl", nil, nil, arguments, environ) == 0 else {
+            FileHandle.standardError.write(Data("ironbridge: reboot failed: systemctl could not be started\n".utf8))
+            return
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        if status != 0 { FileHandle.standardError.write(Data("ironbridge: systemctl reboot failed (status \(status)); restarting the service instead\n".utf8)) }
+    }
+
     static func execSelf() {
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", arguments)

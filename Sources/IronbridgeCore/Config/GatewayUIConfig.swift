@@ -36,6 +36,9 @@ public struct ProvisioningConfig: Sendable, Equatable {
     public var password: String?
     /// How long to wait for the platform's answer.
     public var timeout: Duration = .seconds(60)
+    /// Set from the `TB_GW_PROVISIONING_*` variables: then, as in the Python gateway, the saved or
+    /// provisioned credentials are used even when `thingsboard.security` is set.
+    public var fromEnvironment = false
 
     public init(key: String, secret: String, deviceName: String? = nil, type: CredentialsType = .accessToken) {
         self.key = key
@@ -84,6 +87,7 @@ extension GatewayConfig {
             config.password = env("PASSWORD")
             config.clientID = env("CLIENT_ID")
             if config.username != nil || config.password != nil || config.clientID != nil { config.type = .mqttBasic }
+            config.fromEnvironment = true
             return config
         }
         guard node.exists else { return nil }

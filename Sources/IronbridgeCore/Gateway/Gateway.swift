@@ -16,6 +16,8 @@ public final class Gateway: Service {
     public let statistics = GatewayStatistics()
     /// Device activity, line round trips and the watchdog's heartbeats (`ironbridge status`, systemd).
     public let monitor = GatewayMonitor()
+    /// Statistics, remote logging and service RPCs for ThingsBoard's gateway UI (docs/gateway-ui.md).
+    public let ui: GatewayUI
     public let store: UploadBuffer
     public let platform: PlatformLink
     /// The running connectors; remote configuration starts, stops and replaces them one at a time.
@@ -29,7 +31,7 @@ public final class Gateway: Service {
     private let drainTimeout: Duration
     private let started = Atomic<Bool>(false)
 
-    public init(setup: GatewaySetup, logger: Logger, drainTimeout: Duration = .seconds(5)) throws {
+    public init(setup: GatewaySetup, logger: Logger, drainTimeout: Duration = .seconds(5), remoteLog: RemoteLog? = nil) throws {
         self.setup = setup
         self.logger = logger
         self.drainTimeout = drainTimeout
@@ -40,7 +42,9 @@ public final class Gateway: Service {
             for device in connector.devices { registry.register(device, connector: connector.name) }
         }
         registry.finishRegistration(configured: Set(setup.connectors.flatMap { $0.devices.map(\.name) }))
-        let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, restart: restart, logger: logger)
+        let serviceRPCs = ServiceRPCs(config: setup.config, restart: restart, registry: registry, logger: logger)
+        let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, restart: restart, logger: logger,
+                                    service: serviceRPCs)
         let outbox = MessageOutbox()
         platform = try PlatformLink(
             configuration: setup.config.thingsboard, store: store, registry: registry, statistics: statistics,
@@ -52,6 +56,8 @@ public final class Gateway: Service {
             ? RemoteConfigurator(setup: setup, supervisor: connectors, platform: platform, registry: registry, store: store,
                                  statistics: statistics, logger: logger)
             : nil
+        ui = GatewayUI(platform: platform, statistics: statistics, monitor: monitor, store: store, registry: registry,
+                       config: setup.config, serviceRPCs: serviceRPCs, remoteLog: remoteLog, logger: logger)
     }
 
     public func connector(named name: String) -> (any Connector)? { connectors.connector(named: name) }
@@ -82,6 +88,12 @@ public final class Gateway: Service {
                     }
                     group.addTask { await self.messenger.run() }
                     if let remote = remoteConfiguration { group.addTask { await remote.run() } }
+                    group.addTask {
+                        await self.ui.run(connectors: {
+                            Set(self.registry.records.map(\.connector)).union(self.setup.connectors.map(\.name)).sorted()
+                                .compactMap { name in self.connector(named: name).map { (name, $0.type) } }
+                        })
+                    }
                     if let timeout = setup.config.inactivityTimeout {
                         group.addTask { await self.disconnectInactiveDevices(timeout: timeout) }
                     }

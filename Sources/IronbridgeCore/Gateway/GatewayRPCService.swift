@@ -8,8 +8,12 @@ final class GatewayRPCService: GatewayRPCHandler {
     private let store: any UploadStore
     private let logger: Logger
     private let restart: RestartRequest
+    /// Restart, reboot, update, provisioned credentials and claiming (UI/ServiceRPCs.swift).
+    private let service: ServiceRPCs?
 
-    init(registry: DeviceRegistry, statistics: GatewayStatistics, store: any UploadStore, restart: RestartRequest, logger: Logger) {
+    init(registry: DeviceRegistry, statistics: GatewayStatistics, store: any UploadStore, restart: RestartRequest, logger: Logger,
+         service: ServiceRPCs? = nil) {
+        self.service = service
         self.restart = restart
         self.registry = registry
         self.statistics = statistics
@@ -20,21 +24,23 @@ final class GatewayRPCService: GatewayRPCHandler {
     static let methodNotFound: JSONValue = ["error": "Method not found", "code": 404]
 
     func handleGatewayRPC(method: String, params: JSONValue) async -> JSONValue {
+        if let service, let reply = await service.handle(method: method, params: params) { return reply }
         switch method {
         case "gateway_ping":
             return ["code": 200, "resp": "pong"]
         case "gateway_version":
-            return ["version": .string(IronbridgeVersion.current)]
+            // The Python gateway's shape, which the widget shows; "version" kept for earlier callers.
+            let version = JSONValue.string(IronbridgeVersion.current)
+            return ["code": 200, "resp": ["current_version": version, "latest_version": version], "version": version]
         case "gateway_devices":
+            // As the Python gateway: {"code": 200, "resp": {"<device>": "<connector name>"}}.
             var devices: [String: JSONValue] = [:]
-            for record in registry.records {
-                devices[record.platformName] = ["connector": .string(record.connector), "configuredName": .string(record.configuredName)]
-            }
-            return .object(devices)
+            for record in registry.records { devices[record.platformName] = .string(record.connector) }
+            return ["code": 200, "resp": .object(devices)]
         case "gateway_stats":
             let counters = statistics.snapshot
             let stored = await store.statistics()
-            return [
+            var reply: [String: JSONValue] = [
                 "messagesSent": .int(Int64(counters.messagesSent)), "pointsSent": .int(Int64(counters.pointsSent)),
                 "buffered": .int(Int64(stored.pending)), "dropped": .int(Int64(stored.dropped)),
                 "storage": [
@@ -48,6 +54,10 @@ final class GatewayRPCService: GatewayRPCHandler {
                 "malformedMessages": .int(Int64(counters.malformedMessages)),
                 "connectorErrors": .object(counters.connectorErrors.mapValues { .int(Int64($0)) }),
             ]
+            // The Python gateway's keys, which its widget shows: records produced (sent or waiting) and sent.
+            reply["eventsSent"] = .int(Int64(clamping: counters.recordsSent))
+            reply["eventsProduced"] = .int(Int64(clamping: counters.recordsSent) + Int64(stored.pending))
+            return .object(reply)
         case "gateway_device_renamed":
             return rename(params)
         case "gateway_device_deleted":

@@ -5,6 +5,7 @@ import Synchronization
 public final class RestartRequest: Sendable {
     private struct State {
         var delay: Duration?
+        var reboot = false
         var waiters: [CheckedContinuation<Duration, Never>] = []
     }
 
@@ -15,8 +16,13 @@ public final class RestartRequest: Sendable {
     /// True once a restart was requested.
     public var isRequested: Bool { state.withLock { $0.delay != nil } }
 
-    func request(after delay: Duration) {
+    /// True when the machine is to be rebooted (`gateway_reboot` with `thingsboard.allowReboot`),
+    /// not just the service restarted.
+    public var isRebootRequested: Bool { state.withLock { $0.reboot } }
+
+    func request(after delay: Duration, reboot: Bool = false) {
         let waiters = state.withLock { s in
+            if reboot { s.reboot = true }
             s.delay = s.delay.map { min($0, delay) } ?? delay
             defer { s.waiters = [] }
             return s.waiters

@@ -19,7 +19,7 @@ public final class StatisticsReporter: Sendable {
     private let monitor: GatewayMonitor
     private let store: any UploadStore
     private let registry: DeviceRegistry
-    private let connectors: @Sendable () -> [(name: String, type: String)]
+    private let connectorList = Mutex<@Sendable () -> [(name: String, type: String)]>({ [] })
     private let period: Duration
     private let enabled: Bool
     private let logger: Logger
@@ -40,15 +40,13 @@ public final class StatisticsReporter: Sendable {
     private let connected = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     public init(platform: PlatformLink, statistics: GatewayStatistics, monitor: GatewayMonitor, store: any UploadStore,
-                registry: DeviceRegistry, connectors: @escaping @Sendable () -> [(name: String, type: String)],
-                config: GatewayUIConfig, logger: Logger,
+                registry: DeviceRegistry, config: GatewayUIConfig, logger: Logger,
                 errorsCheckPeriod: Duration = StatisticsReporter.errorsCheckPeriod, errorsWindow: Duration = StatisticsReporter.errorsWindow) {
         self.platform = platform
         self.statistics = statistics
         self.monitor = monitor
         self.store = store
         self.registry = registry
-        self.connectors = connectors
         self.period = config.statisticsPeriod
         self.enabled = config.statisticsEnabled
         self.logger = logger
@@ -58,8 +56,11 @@ public final class StatisticsReporter: Sendable {
         platform.onConnected { signal.yield() }
     }
 
-    /// Runs until cancelled.
-    public func run() async {
+    private func connectors() -> [(name: String, type: String)] { connectorList.withLock { $0 }() }
+
+    /// Runs until cancelled; `connectors` lists the running connectors' names and types.
+    public func run(connectors: @escaping @Sendable () -> [(name: String, type: String)]) async {
+        connectorList.withLock { $0 = connectors }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.announceDevicesLoop() }
             guard enabled else { return }

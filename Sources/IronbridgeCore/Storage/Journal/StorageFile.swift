@@ -18,10 +18,10 @@ final class StorageFile {
 
     deinit { close(descriptor) }
 
-    /// Opens (creating if asked) a file for reading and writing.
-    static func open(_ path: String, create: Bool) throws(StorageError) -> StorageFile {
+    /// Opens (creating if asked, with `mode`) a file for reading and writing.
+    static func open(_ path: String, create: Bool, mode: mode_t = 0o640) throws(StorageError) -> StorageFile {
         let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
-        let descriptor = try retrying("open", path) { Glibc.open(path, flags, 0o640) }
+        let descriptor = try retrying("open", path) { Glibc.open(path, flags, mode) }
         return StorageFile(path: path, descriptor: descriptor)
     }
 
