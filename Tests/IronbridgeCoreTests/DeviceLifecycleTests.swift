@@ -67,7 +67,7 @@ struct DeviceLifecycleTests {
         #expect(await eventually { platform.telemetry(of: "Meter 1").count == 1 })
         #expect(platform.telemetry(of: "A").isEmpty)
         let devices = try await platform.gatewayRPC(id: 7, method: "gateway_devices", params: [String: Any]()) as? [String: Any]
-        #expect(Set(devices?.keys.map { $0 } ?? []) == ["Meter 1", "Meter 2"])
+        #expect(Set((devices?["resp"] as? [String: Any])?.keys.map { $0 } ?? []) == ["Meter 1", "Meter 2"])
         await gateway.stop()
         await platform.stop()
     }

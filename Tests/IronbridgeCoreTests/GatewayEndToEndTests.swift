@@ -39,7 +39,8 @@ struct GatewayEndToEndTests {
         let meter2 = platform.telemetry(of: "Meter 2")
         #expect(meter2.count == 1 && meter2[0].ts == nil)
         #expect(meter2[0].values["on"] as? Bool == true && meter2[0].values["label"] as? String == "A \"quoted\" one")
-        let attributes = platform.objects(on: "v1/gateway/attributes").compactMap { $0["Meter 1"] as? [String: Any] }
+        // (connectorName/connectorType, sent once per device, may come in a message of their own.)
+        let attributes = platform.objects(on: "v1/gateway/attributes").compactMap { $0["Meter 1"] as? [String: Any] }.filter { $0["serial"] != nil }
         #expect(attributes.first?["serial"] as? String == "A7" && attributes.first?["firmware"] as? Int == 3)
         // connect precedes the device's first telemetry
         let order = platform.messages.map(\.topic).filter { $0 == "v1/gateway/connect" || $0 == "v1/gateway/telemetry" }
@@ -117,7 +118,7 @@ struct GatewayEndToEndTests {
         let version = try await platform.gatewayRPC(id: 2, method: "gateway_version", params: [String: Any]()) as? [String: Any]
         #expect(version?["version"] as? String == IronbridgeVersion.current)
         let devices = try await platform.gatewayRPC(id: 3, method: "gateway_devices", params: [String: Any]()) as? [String: Any]
-        #expect((devices?["Meter 1"] as? [String: Any])?["connector"] as? String == "Test")
+        #expect((devices?["resp"] as? [String: Any])?["Meter 1"] as? String == "Test")
         await gateway.testConnector.send([TelemetryRecord(device: "Meter 1", timestamp: nil, values: [DataPoint("a", 1), DataPoint("b", 2)])])
         #expect(await eventually { platform.telemetry(of: "Meter 1").count == 1 })
         let stats = try await platform.gatewayRPC(id: 4, method: "gateway_stats", params: [String: Any]()) as? [String: Any]

@@ -42,6 +42,9 @@ final class TestConnector: Connector {
 
     func disconnect(device: String) async { await context.withLock { $0 }!.deviceDisconnected(device) }
 
+    /// Counts an error of this connector, as a failing read would.
+    func recordError() { context.withLock { $0 }!.recordError() }
+
     func requestShared(device: String, keys: [String]) async throws -> [String: JSONValue] {
         try await context.withLock { $0 }!.requestSharedAttributes(device: device, keys: keys, timeout: .seconds(5))
     }

@@ -17,7 +17,7 @@ public final class GatewayHarness: Sendable {
     public init(
         brokerPort: Int, connectors: [(type: String, name: String, file: String, json: String)],
         factories: [any ConnectorFactory], thingsboardExtra: String = "", storage: String = #"{"type": "memory"}"#, folder: URL? = nil,
-        drainTimeout: Duration = .seconds(2)
+        drainTimeout: Duration = .seconds(2), remoteLog: RemoteLog? = nil
     ) throws {
         let folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -34,9 +34,15 @@ public final class GatewayHarness: Sendable {
             try connector.json.write(to: folder.appendingPathComponent(connector.file), atomically: true, encoding: .utf8)
         }
         logs = LogCapture()
-        let logger = logs.logger(label: "gateway", level: .debug)
+        var logger = logs.logger(label: "gateway", level: .debug)
+        if let remoteLog {
+            // As `ironbridge run` does: every line also goes to remote logging.
+            let capture = logger.handler
+            logger = Logger(label: "gateway") { _ in MultiplexLogHandler([capture, RemoteLogHandler(remote: remoteLog, level: .debug)]) }
+            logger.logLevel = .debug
+        }
         let setup = try GatewaySetup.load(configFile: folder.appendingPathComponent("config.json"), factories: factories, environment: [:], logger: logger)
-        gateway = try Gateway(setup: setup, logger: logger, drainTimeout: drainTimeout)
+        gateway = try Gateway(setup: setup, logger: logger, drainTimeout: drainTimeout, remoteLog: remoteLog)
         task = Mutex(nil)
         let gateway = self.gateway
         task.withLock { $0 = Task { await gateway.run() } }
