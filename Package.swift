@@ -120,7 +120,8 @@ let package = Package(
             path: "Tests/Connectors/ModbusConnectorTests"),
         .testTarget(
             name: "GPIOConnectorTests",
-            dependencies: ["GPIOConnector", "CGPIODMock", "IronbridgeTestSupport"],
+            // ModbusConnector for the remote configuration tests, which run both connectors in one gateway.
+            dependencies: ["GPIOConnector", "ModbusConnector", "CGPIODMock", "IronbridgeTestSupport"],
             path: "Tests/Connectors/GPIOConnectorTests",
             swiftSettings: libgpiodSwiftSettings),
     ],

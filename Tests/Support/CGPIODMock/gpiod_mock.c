@@ -226,6 +226,7 @@ int mock_take_line_locked(struct mock_line *ml, const void *owner, const char *c
 		ml->event_pipe[1] = fds[1];
 	}
 	ml->holder = HOLDER_BINDING;
+	ml->request_count++;
 	ml->owner = owner;
 	mock_copy_name(ml->consumer, consumer ? consumer : "?");
 	ml->request_type = request_type;
@@ -572,6 +573,16 @@ int gpiod_mock_get_output_level(const char *chip, unsigned int offset)
 		return -1;
 	}
 	return level;
+}
+
+int gpiod_mock_line_request_count(const char *chip, unsigned int offset)
+{
+	struct mock_line *ml = control_line(chip, offset, NULL);
+	if (ml == NULL)
+		return -1;
+	int count = ml->request_count;
+	pthread_mutex_unlock(&mock_lock);
+	return count;
 }
 
 int gpiod_mock_line_is_requested(const char *chip, unsigned int offset)

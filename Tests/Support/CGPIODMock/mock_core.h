@@ -54,6 +54,7 @@ struct mock_line {
 	uint64_t last_timestamp;
 	bool has_timestamp;
 	int edge_count; /* raw edges seen while requested with edge detection */
+	int request_count; /* times the binding requested the line since the chip was created */
 	unsigned long seqno;
 	/* debounce in progress: the level settles at due_ns unless it changes again */
 	bool debounce_pending;

@@ -4,6 +4,8 @@ import Synchronization
 /// A swift-log handler that keeps every message, for tests that check what the gateway says.
 public final class LogCapture: Sendable {
     private let lines = Mutex<[(Logger.Level, String)]>([])
+    /// The `connector` metadata of each line (the logger's and the call's), nil when absent.
+    private let connectors = Mutex<[String?]>([])
 
     public init() {}
 
@@ -13,7 +15,20 @@ public final class LogCapture: Sendable {
         return logger
     }
 
-    fileprivate func append(_ level: Logger.Level, _ message: String) { lines.withLock { $0.append((level, message)) } }
+    fileprivate func append(_ level: Logger.Level, _ message: String, connector: String? = nil) {
+        lines.withLock { lines in
+            lines.append((level, message))
+            connectors.withLock { $0.append(connector) }
+        }
+    }
+
+    /// Lines at `level` or above whose `connector` metadata is `connector`.
+    public func messages(atLeast level: Logger.Level, connector: String) -> [String] {
+        lines.withLock { lines in
+            let tags = connectors.withLock { $0 }
+            return zip(lines, tags).filter { $0.0.0 >= level && $0.1 == connector }.map(\.0.1)
+        }
+    }
 
     public var messages: [String] { lines.withLock { $0.map(\.1) } }
 
@@ -30,7 +45,8 @@ public final class LogCapture: Sendable {
         }
 
         func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            capture.append(level, message.description)
+            let tag = metadata?["connector"] ?? self.metadata["connector"]
+            capture.append(level, message.description, connector: tag.map { "\($0)" })
         }
     }
 }

@@ -132,6 +132,10 @@ int gpiod_mock_get_output_level(const char *chip, unsigned int offset);
 /* 1 if the line is requested (by the binding or a busy holder), 0 if free. */
 int gpiod_mock_line_is_requested(const char *chip, unsigned int offset);
 
+/* How many times the binding requested the line since the chip was created (a restart of its
+ * user releases and requests it again), or -1 with errno. */
+int gpiod_mock_line_request_count(const char *chip, unsigned int offset);
+
 /* Copies the consumer of a requested line into buf; returns 1 if requested, 0 if free. */
 int gpiod_mock_line_consumer(const char *chip, unsigned int offset, char *buf, size_t len);
 
