@@ -306,7 +306,7 @@ struct ProvisioningTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ironbridge-prov-\(UUID().uuidString)")
         let file = try writeConfig(folder, port: broker.port, provisioning: "")
         let logger = Logger(label: "test")
-        let environment = ["TB_GW_PROVISIONING_DEVICE_KEY": "k", "TB_GW_PROVISIONING_DEVICE_SECRET": "s", "TB_GW_PROVISIONING_USERNAME": "u1"]
+        let environment = ["TB_GW_PROVISIONING_DEVICE_KEY": "k", "TB_GW_PROVISIONING_DEVICE_SECRET": "s", "TB_GW_PROVISIONING_DEVICE_USERNAME": "u1"]
         var setup = try GatewaySetup.load(configFile: file, factories: [TestConnectorFactory()], environment: environment, logger: logger)
         try await setup.applyProvisioning(logger: logger)
         #expect(setup.config.thingsboard.security == .usernamePassword(clientID: "c1", username: "u1", password: "p1"))

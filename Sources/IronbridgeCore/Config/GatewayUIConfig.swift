@@ -50,7 +50,8 @@ public struct ProvisioningConfig: Sendable, Equatable {
     /// The environment variables the Python gateway reads (`get_provisioning_configuration_from_envs`).
     public static let environmentNames = [
         "TB_GW_PROVISIONING_DEVICE_KEY", "TB_GW_PROVISIONING_DEVICE_SECRET", "TB_GW_PROVISIONING_DEVICE_NAME",
-        "TB_GW_PROVISIONING_ACCESS_TOKEN", "TB_GW_PROVISIONING_USERNAME", "TB_GW_PROVISIONING_PASSWORD", "TB_GW_PROVISIONING_CLIENT_ID",
+        "TB_GW_PROVISIONING_DEVICE_ACCESS_TOKEN", "TB_GW_PROVISIONING_DEVICE_USERNAME", "TB_GW_PROVISIONING_DEVICE_PASSWORD",
+        "TB_GW_PROVISIONING_DEVICE_CLIENT_ID",
     ]
 }
 
@@ -81,13 +82,20 @@ extension GatewayConfig {
             environment["TB_GW_PROVISIONING_\(suffix)"].flatMap { $0.isEmpty ? nil : $0 }
         }
         if let key = env("DEVICE_KEY"), let secret = env("DEVICE_SECRET") {
+            // The Python gateway's order: an access token, else MQTT basic, else X.509.
             var config = ProvisioningConfig(key: key, secret: secret, deviceName: env("DEVICE_NAME"))
-            config.accessToken = env("ACCESS_TOKEN")
-            config.username = env("USERNAME")
-            config.password = env("PASSWORD")
-            config.clientID = env("CLIENT_ID")
-            if config.username != nil || config.password != nil || config.clientID != nil { config.type = .mqttBasic }
             config.fromEnvironment = true
+            if let token = env("DEVICE_ACCESS_TOKEN") {
+                config.accessToken = token
+            } else if env("DEVICE_USERNAME") != nil || env("DEVICE_PASSWORD") != nil || env("DEVICE_CLIENT_ID") != nil {
+                config.type = .mqttBasic
+                config.username = env("DEVICE_USERNAME")
+                config.password = env("DEVICE_PASSWORD")
+                config.clientID = env("DEVICE_CLIENT_ID")
+            } else if env("DEVICE_CA_CERT_FILENAME") != nil {
+                node.error("TB_GW_PROVISIONING_DEVICE_CA_CERT_FILENAME asks for X.509 provisioning, which is not supported; set TB_GW_PROVISIONING_DEVICE_ACCESS_TOKEN or _DEVICE_USERNAME/_DEVICE_PASSWORD/_DEVICE_CLIENT_ID instead, or none (a random access token)")
+                return nil
+            }
             return config
         }
         guard node.exists else { return nil }
