@@ -54,7 +54,7 @@ public final class Gateway: Service {
                               directory: connectors, platform: platform, rpcTimeoutMs: setup.config.thingsboard.rpcTimeoutMs, logger: logger)
         remoteConfiguration = setup.config.thingsboard.remoteConfiguration
             ? RemoteConfigurator(setup: setup, supervisor: connectors, platform: platform, registry: registry, store: store,
-                                 statistics: statistics, logger: logger)
+                                 statistics: statistics, restart: restart, logger: logger)
             : nil
         ui = GatewayUI(platform: platform, statistics: statistics, monitor: monitor, store: store, registry: registry,
                        config: setup.config, serviceRPCs: serviceRPCs, remoteLog: remoteLog, logger: logger)
@@ -88,6 +88,7 @@ public final class Gateway: Service {
                     }
                     group.addTask { await self.messenger.run() }
                     if let remote = remoteConfiguration { group.addTask { await remote.run() } }
+                    group.addTask { await ConnectionTrial.confirmPending(config: self.setup.config, platform: self.platform, restart: self.restart, logger: self.logger) }
                     group.addTask {
                         await self.ui.run(connectors: {
                             Set(self.registry.records.map(\.connector)).union(self.setup.connectors.map(\.name)).sorted()

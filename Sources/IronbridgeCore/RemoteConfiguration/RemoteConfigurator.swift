@@ -35,6 +35,7 @@ public final class RemoteConfigurator: Sendable {
     let registry: DeviceRegistry
     let store: any UploadStore
     let statistics: GatewayStatistics
+    let restart: RestartRequest
     let logger: Logger
     let factories: [String: any ConnectorFactory]
     let state: Mutex<State>
@@ -44,13 +45,15 @@ public final class RemoteConfigurator: Sendable {
     let requestTimeout: Duration
 
     public init(setup: GatewaySetup, supervisor: ConnectorSupervisor, platform: PlatformLink, registry: DeviceRegistry,
-                store: any UploadStore, statistics: GatewayStatistics, logger: Logger, requestTimeout: Duration = .seconds(10)) {
+                store: any UploadStore, statistics: GatewayStatistics, restart: RestartRequest, logger: Logger,
+                requestTimeout: Duration = .seconds(10)) {
         self.setup = setup
         self.supervisor = supervisor
         self.platform = platform
         self.registry = registry
         self.store = store
         self.statistics = statistics
+        self.restart = restart
         self.logger = logger
         self.requestTimeout = requestTimeout
         factories = Dictionary(setup.factories.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
