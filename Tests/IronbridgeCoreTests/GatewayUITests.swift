@@ -118,6 +118,12 @@ struct GatewayUITests {
         #expect(remote.refusedLines >= 400)
         #expect(logLines(platform).contains { $0.line.contains("log line(s) were not sent: remote logging is limited to 2.0 lines/s") })
 
+        // An error line of no connector counts as a service error (service_ERRORS_COUNT).
+        let serviceLogger = Logger(label: "test") { _ in RemoteLogHandler(remote: remote, level: .debug) }
+        serviceLogger.error("the journal cannot be written")
+        #expect(gateway.gateway.statistics.errors.totals.perConnector["service"] == 1)
+        #expect(await eventually { logLines(platform).contains { $0.line.contains("|ERROR|") && $0.line.contains("the journal cannot be written") } })
+
         // Back to NONE: service lines stop.
         try await platform.publishRaw("v1/devices/me/attributes", #"{"RemoteLoggingLevel": "NONE"}"#)
         #expect(await eventually { remote.levelName == "NONE" })

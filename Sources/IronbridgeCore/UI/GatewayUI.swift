@@ -20,6 +20,7 @@ public final class GatewayUI: Sendable {
         self.statistics = StatisticsReporter(platform: platform, statistics: statistics, monitor: monitor, store: store,
                                              registry: registry, config: config.ui, logger: logger)
         remoteLog?.configure(config.ui, connectors: config.connectors)
+        remoteLog?.countServiceErrors(in: statistics.errors)
         serviceRPCs.attach(platform)
         platform.onConnected { [weak self] in await self?.requestLoggingLevel() }
         platform.onGatewayAttributes { [weak self] values in await self?.apply(values) }

@@ -40,6 +40,8 @@ public final class RemoteLog: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Where error lines of no connector are counted (`service_ERRORS_COUNT`), once attached.
+    private let errorCounters = Mutex<ErrorCounters?>(nil)
 
     public init(linesPerSecond: Double = 5, burst: Int = 50) {
         state = Mutex(State(bucket: TokenBucket(rate: linesPerSecond, capacity: Double(burst))))
@@ -52,6 +54,10 @@ public final class RemoteLog: Sendable {
             s.connectors = Set(connectors.filter(\.enableRemoteLogging).map(\.name))
         }
     }
+
+    /// Counts every error (or critical) line that names no connector as a `service` error, as the
+    /// Python gateway's service logger does. Connectors count their own errors (`recordError`).
+    public func countServiceErrors(in counters: ErrorCounters) { errorCounters.withLock { $0 = counters } }
 
     /// Turns a connector's remote logging on or off (remote configuration's `enableRemoteLogging`).
     public func setConnector(_ name: String, enabled: Bool) {
@@ -82,6 +88,9 @@ public final class RemoteLog: Sendable {
     func accept(level: Logger.Level, message: String, connector: String?, file: String, function: String, line: UInt,
                 now: ContinuousClock.Instant = .now) {
         guard !Self.isPublishing else { return }
+        if connector == nil, level >= .error, let counters = errorCounters.withLock({ $0 }) {
+            counters.increment(connector: ErrorCounters.serviceName)
+        }
         state.withLock { s in
             let keys: [String]
             if let connector, s.connectors.contains(connector) {
