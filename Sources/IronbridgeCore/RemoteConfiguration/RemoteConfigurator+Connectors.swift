@@ -53,7 +53,7 @@ extension RemoteConfigurator {
         }
 
         // Persist: the connector file, then (for a new connector) config.json's list.
-        let configurationPath = existing?.configurationPath ?? Self.fileName(for: name, requested: object["configuration"]?.stringValue)
+        let configurationPath = existing?.configurationPath ?? unusedFileName(Self.fileName(for: name, requested: object["configuration"]?.stringValue))
         let filePath = existing?.filePath ?? setup.config.folder.appendingPathComponent(configurationPath).path
         do {
             try ConfigFileStore.replace(filePath, with: configurationJSON.prettyJSONBytes)
@@ -94,6 +94,7 @@ extension RemoteConfigurator {
         let stopped = await supervisor.stop(name)
         await disconnect(Set(stopped?.devices.map(\.name) ?? []))
         state.withLock { s in _ = s.managed.removeValue(forKey: name) }
+        statistics.errors.remove(connector: name)
         if let problem = updateConnectorList({ list in list.removeAll { $0["name"]?.stringValue == name } }) {
             logger.error("remote configuration: connector '\(name)' stopped but config.json could not be updated, so it will start again after a restart: \(problem)",
                          metadata: ["connector": .string(name)])
@@ -141,6 +142,17 @@ extension RemoteConfigurator {
                 return "\(error)"
             }
         }
+    }
+
+    /// `candidate`, or `<stem>_2.json`, `<stem>_3.json`, ... when another connector's file has that name.
+    func unusedFileName(_ candidate: String) -> String {
+        let taken = state.withLock { Set($0.managed.values.map { setup.config.folder.appendingPathComponent($0.configurationPath).standardizedFileURL.path }) }
+        let stem = String(candidate.dropLast(".json".count))
+        for index in 1...1000 {
+            let name = index == 1 ? candidate : "\(stem)_\(index).json"
+            if !taken.contains(setup.config.folder.appendingPathComponent(name).standardizedFileURL.path) { return name }
+        }
+        return "\(stem)_\(UnixTime.nowMilliseconds).json"
     }
 
     /// A plain file name for a new connector's file: the UI's `configuration` when it is one,

@@ -164,6 +164,21 @@ struct RemoteConfigurationTests {
         await rig.stop()
     }
 
+    @Test("a new connector whose file name is another connector's gets a file of its own")
+    func fileNameTaken() async throws {
+        let rig = try await Rig()
+        #expect(await rig.harness.waitUntilConnected())
+        let original = try #require(rig.file("modbus.json"))
+        var object = Self.connector("modbus", ts: 1_735_000_000_000, slaves: [Self.slave("Meter C", port: rig.serverB.port!, tag: "c", address: 0)])
+        object["configuration"] = "modbus.json"
+        try await rig.ui.write(["modbus": object])
+        #expect(await eventually(within: 10) { rig.ui.isSynced("modbus") })
+        #expect(rig.file("modbus.json") == original, "another connector's file was overwritten")
+        #expect(rig.file("modbus_2.json")?.contains("Meter C") == true)
+        #expect((rig.ui.clientAttribute("modbus") as? [String: Any])?["configuration"] as? String == "modbus_2.json")
+        await rig.stop()
+    }
+
     @Test("a connector deleted in the UI stops, its devices are disconnected and it leaves config.json; its file stays")
     func deleted() async throws {
         let rig = try await Rig()
