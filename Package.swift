@@ -48,6 +48,10 @@ let package = Package(
         .systemLibrary(
             name: "CGPIOD", pkgConfig: "libgpiod",
             providers: [.apt(["libgpiod-dev"])]),
+        // OpenSSL's libssl, for Modbus TCP over TLS (libmodbus has no TLS).
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
 
         // One safe Swift wrapper per C library; the only code that imports its C module.
         .target(
@@ -55,7 +59,7 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "IronbridgeModbus",
-            dependencies: ["CModbus"]),
+            dependencies: ["CModbus", "COpenSSL"]),
         // libgpiod 1.x or 2.x, chosen at build time (see `libgpiodAPI` above).
         .target(
             name: "IronbridgeGPIO",

@@ -11,10 +11,10 @@ set -euo pipefail
 root=${1:-${IRONBRIDGE_DEBIAN13_ROOT:-/var/tmp/ironbridge-debian13-root}}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # Bump when the package list changes, so that cached roots are completed.
-stamp_version=3
+stamp_version=4
 packages=(
-  # the three C libraries and the test peers
-  pkg-config libgpiod-dev libmosquitto-dev libmodbus-dev mosquitto mosquitto-clients socat openssl
+  # the C libraries (libssl for Modbus over TLS) and the test peers
+  pkg-config libgpiod-dev libmosquitto-dev libmodbus-dev libssl-dev mosquitto mosquitto-clients socat openssl
   # compiling and linking with the host's Swift toolchain
   libc6-dev libstdc++-14-dev gcc binutils git ca-certificates
   # shared libraries the toolchain (swift-frontend, swift-build, lldb parts) loads

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what ironbridge needs to build, test and run its demo on Debian 12 or 13 / Raspberry Pi OS 12 or 13:
-# the three C libraries, mosquitto (the demo's and the tests' broker) and socat (RTU tests over ptys).
+# the C libraries (libssl for Modbus over TLS), mosquitto (the demo's and the tests' broker) and socat (RTU tests over ptys).
 # Needs root (or sudo). Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(pkg-config libmosquitto-dev libmodbus-dev libgpiod-dev mosquitto mosquitto-clients socat openssl)
+packages=(pkg-config libmosquitto-dev libmodbus-dev libgpiod-dev libssl-dev mosquitto mosquitto-clients socat openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

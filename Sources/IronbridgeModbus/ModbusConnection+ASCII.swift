@@ -1,5 +1,6 @@
-/// The requests of a ``ModbusConnection`` to an ASCII endpoint: the same PDUs libmodbus
-/// builds for RTU, framed by ``ModbusASCIILine``, and their replies checked as strictly.
+/// The requests of a ``ModbusConnection`` to an endpoint it frames itself (ASCII, TCP over
+/// TLS): the same PDUs libmodbus builds, framed by the ``ModbusFramedLine``, and their
+/// replies checked as strictly.
 extension ModbusConnection {
     func asciiReadBits(_ code: ModbusFunctionCode, address: Int, count: Int) throws(ModbusError) -> [Bool] {
         let reply = try asciiRequest(code, address: address, count: count, data: Self.word(count))
@@ -55,16 +56,16 @@ extension ModbusConnection {
         guard address >= 0, address + count <= 65536 else {
             throw error(operation, address: address, count: count, cause: .invalidArgument("addresses must lie in 0...65535"))
         }
-        guard isConnected, let ascii else { throw error(operation, address: address, count: count, cause: .notConnected) }
+        guard isConnected, let framed else { throw error(operation, address: address, count: count, cause: .notConnected) }
         let unit = UInt8(clamping: unitId ?? 0)
         let reply: [UInt8]
         do {
-            reply = try ascii.transact(unit: unit, pdu: [code.rawValue] + Self.word(address) + data, timeout: responseTimeout)
+            reply = try framed.transact(unit: unit, pdu: [code.rawValue] + Self.word(address) + data, timeout: responseTimeout)
         } catch {
             if error.isConnectionLoss { close() }
             throw self.error(operation, address: address, count: count, cause: error)
         }
-        if unit == 0 { return [code.rawValue] }
+        if unit == 0, framed.unitZeroIsBroadcast { return [code.rawValue] }
         guard let function = reply.first else {
             throw error(operation, address: address, count: count, cause: .invalidResponse("an empty reply"))
         }

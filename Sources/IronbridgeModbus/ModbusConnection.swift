@@ -6,9 +6,10 @@ import Darwin
 #endif
 
 /// A Modbus master (client) connection to one TCP endpoint or serial line, wrapping a
-/// libmodbus `modbus_t` created by `modbus_new_tcp_pi` or `modbus_new_rtu`. Modbus ASCII
-/// (which libmodbus lacks) goes through ``ModbusASCIILine`` on the serial port instead;
-/// its `modbus_t` then only keeps the unit id and response timeout.
+/// libmodbus `modbus_t` created by `modbus_new_tcp_pi` or `modbus_new_rtu`. Modbus ASCII and
+/// Modbus TCP over TLS (which libmodbus lacks) go through a ``ModbusFramedLine`` instead
+/// (``ModbusASCIILine`` on the serial port, ``ModbusTLSLine`` over OpenSSL); the `modbus_t`
+/// then only keeps the unit id and response timeout.
 ///
 /// Thread rules: a `modbus_t` is not thread-safe, and neither is this class. It has one
 /// owner, which makes every call from one thread at a time; it is deliberately not
@@ -35,8 +36,8 @@ public final class ModbusConnection {
 
     private let context: OpaquePointer
     private var discardLateReplies = false
-    /// The serial port of an ASCII endpoint.
-    let ascii: ModbusASCIILine?
+    /// The line of an endpoint libmodbus cannot frame: ASCII on a serial port, TCP over TLS.
+    let framed: (any ModbusFramedLine)?
 
     /// Creates the libmodbus context (`modbus_new_tcp_pi` / `modbus_new_rtu`); no I/O.
     /// - Throws: ``ModbusError`` with ``ModbusError/Cause/invalidArgument(_:)`` for
@@ -47,8 +48,13 @@ public final class ModbusConnection {
             ModbusError(operation: .createContext, endpoint: endpoint.description, cause: cause)
         }
         let created: OpaquePointer?
-        var ascii: ModbusASCIILine?
+        var framed: (any ModbusFramedLine)?
         switch endpoint {
+        case .tls(let host, let port, let settings):
+            guard (0...65535).contains(port) else { throw fail(.invalidArgument("port \(port)")) }
+            // The context only keeps the unit id and the response timeout.
+            created = modbus_new_tcp_pi(host, String(port))
+            framed = ModbusTLSLine(host: host, port: port, settings: settings)
         case .tcp(let host, let port):
             guard (0...65535).contains(port) else { throw fail(.invalidArgument("port \(port)")) }
             created = modbus_new_tcp_pi(host, String(port))
@@ -62,9 +68,9 @@ public final class ModbusConnection {
             created = modbus_new_rtu(
                 settings.device, Int32(settings.baudRate), settings.parity.cCharacter,
                 Int32(settings.dataBits), Int32(settings.stopBits))
-            if case .ascii = endpoint { ascii = ModbusASCIILine(settings: settings) }
+            if case .ascii = endpoint { framed = ModbusASCIILine(settings: settings) }
         }
-        self.ascii = ascii
+        self.framed = framed
         let code = errno
         guard let created else {
             throw fail(code == EINVAL ? .invalidArgument("rejected by libmodbus") : .init(errno: code))
@@ -73,7 +79,7 @@ public final class ModbusConnection {
     }
 
     deinit {
-        if isConnected, ascii == nil { modbus_close(context) }
+        if isConnected, framed == nil { modbus_close(context) }
         modbus_free(context)
     }
 
@@ -83,8 +89,8 @@ public final class ModbusConnection {
     /// TCP connect waits up to the response timeout. Does nothing when already connected.
     public func connect() throws(ModbusError) {
         guard !isConnected else { return }
-        if let ascii {
-            do { try ascii.open() } catch { throw self.error(.connect, cause: error) }
+        if let framed {
+            do { try framed.open(timeout: responseTimeout) } catch { throw self.error(.connect, cause: error) }
             isConnected = true
             return
         }
@@ -99,7 +105,7 @@ public final class ModbusConnection {
     /// Closes the socket or serial device (`modbus_close`). Safe to call when closed.
     public func close() {
         guard isConnected else { return }
-        if let ascii { ascii.close() } else { modbus_close(context) }
+        if let framed { framed.close() } else { modbus_close(context) }
         isConnected = false
     }
 
@@ -175,7 +181,7 @@ public final class ModbusConnection {
 
     /// FC5 (`modbus_write_bit`). Blocking.
     public func writeCoil(address: Int, value: Bool) throws(ModbusError) {
-        if ascii != nil { return try asciiWrite(.writeSingleCoil, address: address, count: 1, data: [value ? 0xFF : 0x00, 0x00]) }
+        if framed != nil { return try asciiWrite(.writeSingleCoil, address: address, count: 1, data: [value ? 0xFF : 0x00, 0x00]) }
         try perform(.writeSingleCoil, address: address, count: 1) { context in
             modbus_write_bit(context, Int32(address), value ? 1 : 0)
         }
@@ -183,7 +189,7 @@ public final class ModbusConnection {
 
     /// FC6 (`modbus_write_register`). Blocking.
     public func writeRegister(address: Int, value: UInt16) throws(ModbusError) {
-        if ascii != nil { return try asciiWrite(.writeSingleRegister, address: address, count: 1, data: [UInt8(value >> 8), UInt8(value & 0xFF)]) }
+        if framed != nil { return try asciiWrite(.writeSingleRegister, address: address, count: 1, data: [UInt8(value >> 8), UInt8(value & 0xFF)]) }
         try perform(.writeSingleRegister, address: address, count: 1) { context in
             modbus_write_register(context, Int32(address), value)
         }
@@ -191,7 +197,7 @@ public final class ModbusConnection {
 
     /// FC15 (`modbus_write_bits`), up to 1968 coils. Blocking.
     public func writeCoils(address: Int, values: [Bool]) throws(ModbusError) {
-        if ascii != nil { return try asciiWriteCoils(address: address, values: values) }
+        if framed != nil { return try asciiWriteCoils(address: address, values: values) }
         let bytes = values.map { UInt8($0 ? 1 : 0) }
         try perform(.writeMultipleCoils, address: address, count: values.count) { context in
             modbus_write_bits(context, Int32(address), Int32(bytes.count), bytes)
@@ -200,7 +206,7 @@ public final class ModbusConnection {
 
     /// FC16 (`modbus_write_registers`), up to 123 registers. Blocking.
     public func writeRegisters(address: Int, values: [UInt16]) throws(ModbusError) {
-        if ascii != nil { return try asciiWriteRegisters(address: address, values: values) }
+        if framed != nil { return try asciiWriteRegisters(address: address, values: values) }
         try perform(.writeMultipleRegisters, address: address, count: values.count) { context in
             modbus_write_registers(context, Int32(address), Int32(values.count), values)
         }
@@ -212,7 +218,7 @@ public final class ModbusConnection {
         _ code: ModbusFunctionCode, address: Int, count: Int,
         _ call: (OpaquePointer, Int32, Int32, UnsafeMutablePointer<UInt8>?) -> Int32
     ) throws(ModbusError) -> [Bool] {
-        if ascii != nil { return try asciiReadBits(code, address: address, count: count) }
+        if framed != nil { return try asciiReadBits(code, address: address, count: count) }
         var bytes = [UInt8](repeating: 0, count: max(count, 0))
         try perform(code, address: address, count: count) { context in
             bytes.withUnsafeMutableBufferPointer { call(context, Int32(address), Int32(count), $0.baseAddress) }
@@ -224,7 +230,7 @@ public final class ModbusConnection {
         _ code: ModbusFunctionCode, address: Int, count: Int,
         _ call: (OpaquePointer, Int32, Int32, UnsafeMutablePointer<UInt16>?) -> Int32
     ) throws(ModbusError) -> [UInt16] {
-        if ascii != nil { return try asciiReadRegisters(code, address: address, count: count) }
+        if framed != nil { return try asciiReadRegisters(code, address: address, count: count) }
         var registers = [UInt16](repeating: 0, count: max(count, 0))
         try perform(code, address: address, count: count) { context in
             registers.withUnsafeMutableBufferPointer {

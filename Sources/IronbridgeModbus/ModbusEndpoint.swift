@@ -46,10 +46,13 @@ public enum ModbusEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Modbus ASCII over a serial line. libmodbus 3.1.6 has no ASCII framing;
     /// ``ModbusConnection`` frames it itself (``ModbusASCIIFrame``, ``ModbusASCIILine``).
     case ascii(ModbusSerialSettings)
+    /// Modbus TCP over TLS (MBAP frames in a TLS stream). libmodbus has no TLS;
+    /// ``ModbusConnection`` frames it itself (``ModbusTLSLine``) over OpenSSL.
+    case tls(host: String, port: Int, ModbusTLSSettings)
 
     public var description: String {
         switch self {
-        case .tcp(let host, let port):
+        case .tcp(let host, let port), .tls(let host, let port, _):
             return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         case .rtu(let settings), .ascii(let settings):
             return settings.device

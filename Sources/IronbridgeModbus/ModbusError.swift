@@ -78,6 +78,9 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
         case unsupported(String)
         /// An argument rejected before any I/O.
         case invalidArgument(String)
+        /// A TLS failure: a certificate file, the handshake or the encrypted stream, with
+        /// OpenSSL's reason.
+        case tls(String)
         /// Any other `errno`, with its `strerror` text.
         case system(errno: Int32, message: String)
 
@@ -122,6 +125,7 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
             case .invalidResponse(let text): "invalid response (\(text))"
             case .tooManyData: "too many data"
             case .unsupported(let text): text
+            case .tls(let text): "TLS: \(text);"
             case .invalidArgument(let text): "invalid argument (\(text))"
             case .system(let code, let text): "\(text) (errno \(code))"
             }
@@ -131,7 +135,7 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
         /// caller should `close()`, reconnect and report the device as disconnected.
         public var isConnectionLoss: Bool {
             switch self {
-            case .connectionRefused, .connectionReset, .notConnected: true
+            case .connectionRefused, .connectionReset, .notConnected, .tls: true
             case .system(let code, _):
                 [EHOSTUNREACH, ENETUNREACH, ENOTCONN, EBADF, EIO, ENOENT, ENXIO].contains(code)
             default: false

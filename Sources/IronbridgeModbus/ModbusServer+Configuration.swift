@@ -9,6 +9,10 @@ extension ModbusServer {
         /// (libmodbus filters frames for other addresses; the server checks their CRC and
         /// answers those itself), like several slaves on one RS-485 line.
         case rtu(ModbusSerialSettings, unitId: Int)
+        /// Modbus TCP over TLS on an IPv4 address: MBAP frames in a TLS stream, answered
+        /// from the same register map (`settings` needs a certificate and key; with a CA
+        /// file every client must present a certificate signed by it).
+        case tls(host: String = "127.0.0.1", port: Int = 0, ModbusTLSSettings)
     }
 
     /// Sizes of the register map and which unit ids are answered.

@@ -31,7 +31,7 @@ public final class ModbusServer: Sendable {
     public init(_ transport: Transport, configuration: Configuration = .init()) throws(ModbusError) {
         let name: String
         switch transport {
-        case .tcp(let host, let port): name = ModbusEndpoint.tcp(host: host, port: port).description
+        case .tcp(let host, let port), .tls(let host, let port, _): name = ModbusEndpoint.tcp(host: host, port: port).description
         case .rtu(let settings, _): name = settings.device
         }
         func failure(_ cause: ModbusError.Cause) -> ModbusError {
@@ -45,7 +45,11 @@ public final class ModbusServer: Sendable {
         let medium: ModbusServerLoop.Medium
         do throws(ModbusError) {
             switch transport {
-            case .tcp(let host, let port):
+            case .tcp(let host, let port), .tls(let host, let port, _):
+                var tls: ModbusTLSContext?
+                if case .tls(_, _, let settings) = transport {
+                    do throws(ModbusError.Cause) { tls = try ModbusTLSContext(settings, role: .server) } catch { throw failure(error) }
+                }
                 var ipv4 = in_addr()
                 guard inet_pton(AF_INET, host, &ipv4) == 1 else {
                     throw failure(.invalidArgument("host must be an IPv4 address, got \(host)"))
@@ -60,8 +64,14 @@ public final class ModbusServer: Sendable {
                 }
                 _ = fcntl(listener, F_SETFD, FD_CLOEXEC)
                 context = created
-                medium = .tcp(listener: listener)
-                endpoint = .tcp(host: host, port: Self.boundPort(of: listener) ?? port)
+                let bound = Self.boundPort(of: listener) ?? port
+                if case .tls(_, _, let settings) = transport, let tls {
+                    medium = .tls(listener: listener, tls)
+                    endpoint = .tls(host: host, port: bound, settings)
+                } else {
+                    medium = .tcp(listener: listener)
+                    endpoint = .tcp(host: host, port: bound)
+                }
             case .rtu(let settings, let unitId):
                 context = try ModbusServerLoop.openRTU(settings, unitId: unitId)
                 medium = .rtu(settings, unitId: unitId)
@@ -74,7 +84,7 @@ public final class ModbusServer: Sendable {
         store = ModbusServerStore(state)
         // TCP answers every unit id unless told; RTU its unit id, or the ones it is told.
         let units: Set<Int>? = switch transport {
-        case .tcp: configuration.unitIds
+        case .tcp, .tls: configuration.unitIds
         case .rtu(_, let unitId): configuration.unitIds ?? [unitId]
         }
         loop = ModbusServerLoop(
@@ -90,7 +100,10 @@ public final class ModbusServer: Sendable {
 
     /// The bound TCP port, nil for RTU.
     public var port: Int? {
-        if case .tcp(_, let port) = endpoint { port } else { nil }
+        switch endpoint {
+        case .tcp(_, let port), .tls(_, let port, _): port
+        default: nil
+        }
     }
 
     /// Stops serving and joins the serving thread: wakes it through the self-pipe, then

@@ -17,6 +17,7 @@ final class ModbusServerLoop: @unchecked Sendable {
     enum Medium {
         case tcp(listener: Int32)
         case rtu(ModbusSerialSettings, unitId: Int)
+        case tls(listener: Int32, ModbusTLSContext)
     }
 
     private(set) var context: OpaquePointer
@@ -68,6 +69,9 @@ final class ModbusServerLoop: @unchecked Sendable {
         case .rtu(let settings, let unitId):
             serveRTU(settings, unitId: unitId)
             if modbus_get_socket(context) != -1 { modbus_close(context) }
+        case .tls(let listener, let tls):
+            serveTLS(listener: listener, tls: tls)
+            close(listener)
         }
         modbus_free(context)
         finished.signal()
@@ -189,7 +193,7 @@ final class ModbusServerLoop: @unchecked Sendable {
 
     /// Answers one request (`modbus_reply` under the store's lock), applying faults.
     /// Returns false when a stop was requested while delaying.
-    private func handle(_ request: inout [UInt8], length: Int32) -> Bool {
+    func handle(_ request: inout [UInt8], length: Int32) -> Bool {
         let header = Int(modbus_get_header_length(context))
         guard Int(length) >= header + 1 else { return true }
         if let unitIds, !unitIds.contains(Int(request[header - 1])) { return true }

@@ -18,9 +18,12 @@ public final class ModbusConnector: Connector {
     private let eventSink: AsyncStream<ModbusEvent>.Continuation
     /// The `slave` section: the gateway's own Modbus server, served while the connector runs.
     let slave: ModbusSlaveSection?
+    /// The connector file's `id` (the platform's gateway UI sends it as `connectorId`).
+    let configurationId: String?
 
-    init(name: String, devices configs: [ModbusDeviceConfig], slave: ModbusSlaveSection? = nil, logger: Logger) {
+    init(name: String, devices configs: [ModbusDeviceConfig], slave: ModbusSlaveSection? = nil, configurationId: String? = nil, logger: Logger) {
         self.name = name
+        self.configurationId = configurationId
         self.slave = slave
         self.configs = configs
         self.logger = logger
@@ -173,6 +176,7 @@ extension ModbusDeviceConfig {
         case .tcp: "TCP"
         case .rtu(let s): "RTU \(s.baudRate) \(s.dataBits)\(s.parity.rawValue)\(s.stopBits)"
         case .ascii: "ASCII"
+        case .tls: "TLS"
         }
     }
 }

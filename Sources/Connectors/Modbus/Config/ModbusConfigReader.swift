@@ -197,7 +197,7 @@ struct ModbusConfigReader {
 
     private func readEndpoint(_ setting: (String) -> ConfigNode) -> ModbusEndpoint? {
         let serialPort = setting("port").value?.stringValue.map { !$0.allSatisfy(\.isNumber) } ?? false
-        let type = setting("type").oneOf(["tcp", "udp", "serial"], default: serialPort ? "serial" : "tcp")
+        let type = setting("type").oneOf(["tcp", "udp", "serial", "tls"], default: serialPort ? "serial" : "tcp")
         switch type {
         case "serial":
             let method = setting("method").oneOf(["rtu", "ascii"], default: "rtu")
@@ -219,14 +219,16 @@ struct ModbusConfigReader {
                 setting("method").error("RTU framing over TCP is not supported by libmodbus; use \"socket\"")
                 return nil
             }
-            if method == "tls" || setting("tls").exists {
-                setting(setting("tls").exists ? "tls" : "method").error("Modbus over TLS is not supported; the connection would not be encrypted")
-                return nil
-            }
+            // TLS (MBAP frames in a TLS stream) for `type` or `method` "tls", or a non-empty
+            // `tls` object (the Python gateway's certfile/keyfile/password, our cafile/verify).
+            let tlsObject = setting("tls").value?.objectValue.map { !$0.isEmpty } ?? setting("tls").exists
+            let useTLS = type == "tls" || method == "tls" || tlsObject
             let host = setting("host").requiredString()
-            let port = setting("port").int(default: 502, in: 1...65535)
+            let port = setting("port").int(default: useTLS ? 802 : 502, in: 1...65535)
             guard let host else { return nil }
-            return .tcp(host: host, port: port)
+            guard useTLS else { return .tcp(host: host, port: port) }
+            guard let tls = ModbusTLSConfig.readMaster(setting("tls")) else { return nil }
+            return .tls(host: host, port: port, tls)
         }
     }
 }

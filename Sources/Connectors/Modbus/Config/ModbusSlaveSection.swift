@@ -26,7 +26,7 @@ struct ModbusSlaveSection: Sendable {
     static let keys: Set<String> = [
         "type", "host", "port", "method", "unitId", "deviceName", "deviceType", "pollPeriod", "sendDataToThingsBoard",
         "byteOrder", "wordOrder", "identity", "values", "baudrate", "bytesize", "parity", "stopbits", "timeout", "retries",
-        "reportStrategy", "name",
+        "reportStrategy", "name", "security",
     ]
 
     /// Reads the section; nil (with errors or warnings recorded) when it cannot be served.
@@ -37,7 +37,7 @@ struct ModbusSlaveSection: Sendable {
             return nil
         }
         node.checkKeys(known: keys, ignored: ["repack": "byteOrder and wordOrder apply to every value", "handleLocalEcho": "not supported",
-                                              "security": "Modbus over TLS is not served", "retryOnEmpty": "a slave does not retry",
+                                              "retryOnEmpty": "a slave does not retry",
                                               "retryOnInvalid": "a slave does not retry"])
         let byteOrder = node["byteOrder"].oneOf(["BIG", "LITTLE"], default: "LITTLE").flatMap(ModbusByteOrder.init(rawValue:)) ?? .little
         let wordOrder = node["wordOrder"].oneOf(["BIG", "LITTLE"], default: "LITTLE").flatMap(ModbusWordOrder.init(rawValue:)) ?? .little
@@ -45,6 +45,8 @@ struct ModbusSlaveSection: Sendable {
         let transport: ModbusServer.Transport
         var pollHost = "127.0.0.1"
         var pollPort = 502
+        /// The gateway's own poll of a TLS slave: over loopback, its own certificate not verified.
+        var pollTLS: JSONValue?
         switch type {
         case "serial":
             guard let device = node["port"].requiredString() else { return nil }
@@ -63,8 +65,24 @@ struct ModbusSlaveSection: Sendable {
             transport = .tcp(host: host, port: port)
             pollHost = host == "0.0.0.0" || host.isEmpty ? "127.0.0.1" : host
             pollPort = port
+        case "tls":
+            let host = node["host"].string(default: "0.0.0.0")
+            let port = node["port"].int(default: 802, in: 1...65535)
+            guard let security = ModbusTLSConfig.readServer(node["security"]) else { return nil }
+            transport = .tls(host: host, port: port, security)
+            pollHost = host == "0.0.0.0" || host.isEmpty ? "127.0.0.1" : host
+            pollPort = port
+            // The gateway polls its own server: no need to verify its own certificate; when
+            // masters must present one (cafile), it presents the server's own certificate.
+            var own: [String: JSONValue] = ["verify": false]
+            if security.caFile != nil {
+                own["certfile"] = security.certFile.map(JSONValue.string)
+                own["keyfile"] = security.keyFile.map(JSONValue.string)
+                own["password"] = security.password.map(JSONValue.string)
+            }
+            pollTLS = .object(own)
         default:
-            node["type"].warning("the gateway's Modbus slave over \(type ?? "?") is not supported (tcp or serial); the slave section is not served")
+            node["type"].warning("the gateway's Modbus slave over \(type ?? "?") is not supported (tcp, tls or serial); the slave section is not served")
             return nil
         }
         var initial: [Initial] = []
@@ -102,12 +120,17 @@ struct ModbusSlaveSection: Sendable {
                 "allowedWrites": true,
             ]
             for (section, items) in polled { slave[section] = .array(items) }
+            if let pollTLS {
+                slave["type"] = "tls"
+                slave["tls"] = pollTLS
+            }
             if case .rtu = transport {
                 node["sendDataToThingsBoard"].warning("only a TCP slave can be polled by the gateway itself; values are served but not sent")
             } else {
                 let own = ConfigDiagnostics()
                 device = reader.readSlave(ConfigNode(value: .object(slave), path: "$.slave", file: node.file, diagnostics: own), shared: nil)
-                for diagnostic in own.all {
+                // The own poll's unverified TLS is ours, not the user's: not reported.
+                for diagnostic in own.all where diagnostic.path != "$.slave.tls.verify" {
                     var path = diagnostic.path
                     for (synthetic, real) in origins where path.hasPrefix(synthetic) {
                         path = real + path.dropFirst(synthetic.count)
