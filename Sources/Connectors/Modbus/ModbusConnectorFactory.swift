@@ -19,6 +19,7 @@ public struct ModbusConnectorFactory: ConnectorFactory {
                                      diagnostics: configuration.diagnostics)
         let gatewayStrategy = ModbusReportStrategy.read(gatewayNode) ?? .onReceived
         guard let read = ModbusConfigReader.readAll(configuration, gatewayStrategy: gatewayStrategy) else { return nil }
-        return ModbusConnector(name: name, devices: read.devices, slave: read.slave, logger: logger)
+        return ModbusConnector(name: name, devices: read.devices, slave: read.slave,
+                               configurationId: configuration["id"].value?.stringValue, logger: logger)
     }
 }

@@ -80,12 +80,18 @@ public protocol Connector: AnyObject, Sendable {
 
     /// The device-to-device messages its configuration declares (docs/messages.md). Default: none.
     var messageRules: [MessageRule] { get }
+
+    /// An RPC sent to the gateway itself whose method names this connector's type
+    /// (`<type>_<name>`, e.g. `modbus_get`): the reply, or nil when it is not for this
+    /// connector (see ``ConnectorRPCRouter``). Default: nil.
+    func handleConnectorRPC(method: String, params: JSONValue) async -> JSONValue?
 }
 
 extension Connector {
     public var messageRules: [MessageRule] { [] }
     public func errorReply(_ message: String) -> JSONValue { ["error": .string(message)] }
     public func handleAttributeUpdate(device: String, values: [String: JSONValue]) async {}
+    public func handleConnectorRPC(method: String, params: JSONValue) async -> JSONValue? { nil }
 }
 
 /// Builds connectors of one type from their configuration files.

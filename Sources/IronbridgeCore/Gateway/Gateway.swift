@@ -44,7 +44,7 @@ public final class Gateway: Service {
         registry.finishRegistration(configured: Set(setup.connectors.flatMap { $0.devices.map(\.name) }))
         let serviceRPCs = ServiceRPCs(config: setup.config, restart: restart, registry: registry, logger: logger)
         let rpc = GatewayRPCService(registry: registry, statistics: statistics, store: store, restart: restart, logger: logger,
-                                    service: serviceRPCs)
+                                    service: serviceRPCs, connectors: connectors)
         let outbox = MessageOutbox()
         platform = try PlatformLink(
             configuration: setup.config.thingsboard, store: store, registry: registry, statistics: statistics,

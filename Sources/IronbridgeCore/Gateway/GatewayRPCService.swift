@@ -10,10 +10,13 @@ final class GatewayRPCService: GatewayRPCHandler {
     private let restart: RestartRequest
     /// Restart, reboot, update, provisioned credentials and claiming (UI/ServiceRPCs.swift).
     private let service: ServiceRPCs?
+    /// The running connectors, for connector RPCs such as `modbus_get` (ConnectorRPCRouter).
+    private let connectors: ConnectorSupervisor?
 
     init(registry: DeviceRegistry, statistics: GatewayStatistics, store: any UploadStore, restart: RestartRequest, logger: Logger,
-         service: ServiceRPCs? = nil) {
+         service: ServiceRPCs? = nil, connectors: ConnectorSupervisor? = nil) {
         self.service = service
+        self.connectors = connectors
         self.restart = restart
         self.registry = registry
         self.statistics = statistics
@@ -25,6 +28,7 @@ final class GatewayRPCService: GatewayRPCHandler {
 
     func handleGatewayRPC(method: String, params: JSONValue) async -> JSONValue {
         if let service, let reply = await service.handle(method: method, params: params) { return reply }
+        if let connectors, let reply = await ConnectorRPCRouter.route(method: method, params: params, to: connectors.connectors) { return reply }
         switch method {
         case "gateway_ping":
             return ["code": 200, "resp": "pong"]
