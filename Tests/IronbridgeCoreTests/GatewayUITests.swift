@@ -38,6 +38,8 @@ struct GatewayUITests {
                                          factories: [TestConnectorFactory()], thingsboardExtra: #", "statistics": {"statsSendPeriodInSeconds": 1}"#)
         #expect(await gateway.waitUntilConnected())
         #expect(await eventually { gateway.testConnector.isRunning })
+        // Right after the connect, the counters once, at 0 (not only at the first 5 s check).
+        #expect(await eventually(within: 3) { platform.objects(on: "v1/devices/me/telemetry").contains { $0["ALL_ERRORS_COUNT"] as? Int == 0 } })
         await gateway.testConnector.send([TelemetryRecord(device: "Meter 1", timestamp: nil, values: [DataPoint("a", 1), DataPoint("b", 2)])])
         gateway.testConnector.recordError()
         gateway.testConnector.recordError()

@@ -191,18 +191,24 @@ public final class StatisticsReporter: Sendable {
 
     private func errorsLoop() async {
         var windowStart = ContinuousClock.now
+        var lastCheck = ContinuousClock.now - errorsCheckPeriod
         var wasConnected = false
         while !Task.isCancelled {
-            if ContinuousClock.now - windowStart >= errorsWindow {
+            let now = ContinuousClock.now
+            if now - windowStart >= errorsWindow {
                 statistics.errors.resetWindow()
-                windowStart = .now
+                windowStart = now
             }
+            // Right after a connect (all counters, even unchanged), then every check period if they changed.
             let isConnected = platform.isConnected
-            if isConnected, let values = statistics.errors.windowTelemetry(force: !wasConnected) {
-                await publish(telemetry: .object(values), what: "the error counters")
+            if isConnected, !wasConnected || now - lastCheck >= errorsCheckPeriod {
+                lastCheck = now
+                if let values = statistics.errors.windowTelemetry(force: !wasConnected) {
+                    await publish(telemetry: .object(values), what: "the error counters")
+                }
             }
             wasConnected = isConnected
-            try? await Task.sleep(for: errorsCheckPeriod)
+            try? await Task.sleep(for: min(.seconds(1), errorsCheckPeriod))
         }
     }
 
