@@ -147,6 +147,14 @@ struct GatewayUITests {
         #expect(remote.takeBatch().isEmpty)
         remote.accept(level: .error, message: "an ordinary line", connector: nil, file: "X.swift", function: "f()", line: 1)
         #expect(remote.takeBatch().count == 1)
+        // libmosquitto's packet trace (on the network thread, outside the flag) describes the publishing itself: dropped.
+        remote.accept(level: .trace, message: "libmosquitto: Client sending PUBLISH", connector: nil, file: "IronbridgeMQTT/MQTTSession.swift", function: "f()", line: 1)
+        #expect(remote.takeBatch().isEmpty)
+        // The link's warnings go to CONNECTION_LOGS, the store's to STORAGE_LOGS, both also to LOGS.
+        remote.accept(level: .warning, message: "link lost", connector: nil, file: "IronbridgeCore/PlatformLink.swift", function: "f()", line: 1)
+        remote.accept(level: .warning, message: "disk full", connector: nil, file: "IronbridgeCore/UploadBuffer+Disk.swift", function: "f()", line: 1)
+        let keys = remote.takeBatch().map { Set(($0["values"]?.objectValue ?? [:]).keys) }
+        #expect(keys == [["CONNECTION_LOGS", "LOGS"], ["STORAGE_LOGS", "LOGS"]])
     }
 
     @Test("the service RPCs as the UI's widget sends them (params \"{}\") get the replies it expects; claiming publishes the claim messages")

@@ -88,6 +88,9 @@ public final class RemoteLog: Sendable {
     func accept(level: Logger.Level, message: String, connector: String?, file: String, function: String, line: UInt,
                 now: ContinuousClock.Instant = .now) {
         guard !Self.isPublishing else { return }
+        // libmosquitto's per-packet lines (trace/debug, on the network thread) would describe the
+        // forwarder's own publishing: never forwarded, or every line sent would make another.
+        if level < .info, file.hasPrefix("IronbridgeMQTT/") { return }
         if connector == nil, level >= .error, let counters = errorCounters.withLock({ $0 }) {
             counters.increment(connector: ErrorCounters.serviceName)
         }
@@ -98,7 +101,7 @@ public final class RemoteLog: Sendable {
             } else {
                 // Service lines, and lines of connectors without enableRemoteLogging, follow RemoteLoggingLevel.
                 guard let threshold = s.level, level >= threshold else { return }
-                keys = ["SERVICE_LOGS", "LOGS"]
+                keys = [Self.serviceKey(file: file), "LOGS"]
             }
             guard s.bucket.take(now: now) else {
                 s.refused += 1
@@ -114,6 +117,19 @@ public final class RemoteLog: Sendable {
             }
             Self.enqueue(&s, ts: ts, keys: keys, line: Self.format(level: level, message: message, file: file, function: function, line: line, ts: ts))
         }
+    }
+
+    /// The Python gateway's service keys: the MQTT link's lines are `CONNECTION_LOGS`, the
+    /// store's `STORAGE_LOGS`, the rest `SERVICE_LOGS` (each also as `LOGS`).
+    static func serviceKey(file: String) -> String {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        if file.hasPrefix("IronbridgeMQTT/") || ["PlatformLink.swift", "UploadSender.swift", "ConnectionGate.swift"].contains(name) {
+            return "CONNECTION_LOGS"
+        }
+        if ["UploadBuffer", "UploadStore", "Journal", "StoreMaintenance", "DropEpisode", "ReleaseLog"].contains(where: { name.hasPrefix($0) }) {
+            return "STORAGE_LOGS"
+        }
+        return "SERVICE_LOGS"
     }
 
     private static func enqueue(_ s: inout State, ts: Int64, keys: [String], line: String) {
