@@ -54,7 +54,8 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
         if gateway.restart.isRebootRequested {
             logger.notice("rebooting the machine as the platform asked (thingsboard.allowReboot is true)")
-            Restart.reboot()
+            // Once systemd has the reboot job, exit: the service comes back with the machine.
+            if Restart.reboot() { return }
         }
         if gateway.restart.isRequested {
             logger.notice("restarting as the platform asked")
@@ -65,19 +66,20 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Replaces the process with a fresh copy of itself, with the same arguments.
 enum Restart {
-    /// Asks systemd to reboot the machine (`systemctl reboot`); returns when that could not be
+    /// Asks systemd to reboot the machine (`systemctl reboot`); false when that could not be
     /// started or failed, so the caller restarts the service instead.
-    static func reboot() {
+    static func reboot() -> Bool {
         var pid: pid_t = 0
         let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("systemctl"), strdup("reboot"), nil]
         defer { for argument in arguments { free(argument) } }
         guard posix_spawnp(&pid, "systemctl", nil, nil, arguments, environ) == 0 else {
-            FileHandle.standardError.write(Data("ironbridge: reboot failed: systemctl could not be started\n".utf8))
-            return
+            FileHandle.standardError.write(Data("ironbridge: reboot failed: systemctl could not be started; restarting the service instead\n".utf8))
+            return false
         }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         if status != 0 { FileHandle.standardError.write(Data("ironbridge: systemctl reboot failed (status \(status)); restarting the service instead\n".utf8)) }
+        return status == 0
     }
 
     static func execSelf() {

@@ -38,7 +38,6 @@ public enum Provisioner {
         let client = try MQTTClient(configuration: mqtt, logger: quiet)
         client.subscribe("/provision/response", qos: 1)
         client.start()
-        defer { Task { await client.stop(timeoutSeconds: 1) } }
         let request = Self.request(config)
         logger.info("provisioning the gateway as '\(request["deviceName"]?.stringValue ?? "")' at \(thingsboard.host):\(thingsboard.port)")
         let deadline = ContinuousClock.now + config.timeout
