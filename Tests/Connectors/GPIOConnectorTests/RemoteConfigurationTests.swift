@@ -179,6 +179,22 @@ struct RemoteConfigurationTests {
         await rig.stop()
     }
 
+    @Test("a new connector whose device another connector already has is refused, as check refuses it")
+    func deviceNameClash() async throws {
+        let rig = try await Rig()
+        #expect(await rig.harness.waitUntilConnected())
+        let clash = Self.connector("Modbus 3", ts: 1_735_000_000_000, slaves: [Self.slave("Meter A", port: rig.serverB.port!, tag: "x", address: 0)])
+        try await rig.ui.write(["Modbus 3": clash])
+        #expect(await eventually(within: 10) { !rig.harness.logs.messages(atLeast: .error, connector: "Modbus 3").isEmpty })
+        let line = try #require(rig.harness.logs.messages(atLeast: .error, connector: "Modbus 3").first)
+        #expect(line.contains("'Meter A' is already used by connector 'Modbus'"), "\(line)")
+        #expect(rig.harness.gateway.connector(named: "Modbus 3") == nil)
+        #expect(rig.configConnectorNames() == ["GPIO", "Modbus"])
+        #expect(rig.file("modbus_3.json") == nil)
+        #expect(rig.harness.gateway.statistics.errors.totals.perConnector["Modbus 3"] == 1)
+        await rig.stop()
+    }
+
     @Test("a connector deleted in the UI stops, its devices are disconnected and it leaves config.json; its file stays")
     func deleted() async throws {
         let rig = try await Rig()
