@@ -95,6 +95,23 @@ struct MessagesTests {
     }
 
     @Test(.enabled(if: isMockedLibgpiod))
+    func aMessageThePlatformDoesNotAnswerTimesOut() async throws {
+        let chip = ConnectorMockChip()
+        let broker = try MosquittoBroker()
+        let platform = try await PlatformStandIn(brokerPort: broker.port)
+        let harness = try Self.start(Self.panel(chip.name, messages: #"[{"target": "Controller A", "timeoutMs": 300}]"#), broker: broker)
+        #expect(await harness.waitUntilConnected())
+        #expect(await eventually(within: 10) { platform.telemetry(of: "Door Panel").contains { $0.values["door"] != nil } })
+        chip.drive(17, true)
+        #expect(await eventually(within: 10) { Self.results(platform, of: "Door Panel").contains { $0["status"] as? String == "timeout" } })
+        #expect(harness.gateway.messenger.statistics.timedOut == 1 && harness.gateway.messenger.statistics.succeeded == 0)
+        #expect(platform.clientRPCs(method: "sendMsg").count == 1)
+        #expect(harness.logs.messages(atLeast: .warning).contains { $0.contains("'Controller A'") && $0.contains("no answer from the platform within 300 ms") })
+        await harness.stop()
+        await platform.stop()
+    }
+
+    @Test(.enabled(if: isMockedLibgpiod))
     func aLocalTargetSwitchesWhileTheBrokerIsDownAndTheReportArrivesAfterwards() async throws {
         let chip = ConnectorMockChip()
         let broker = try MosquittoBroker()
