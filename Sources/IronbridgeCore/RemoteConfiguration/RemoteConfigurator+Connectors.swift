@@ -16,6 +16,8 @@ extension RemoteConfigurator {
     /// echoed) and the running configuration stays; a good one is persisted, applied and echoed.
     func applyConnector(key: String, object: [String: JSONValue]) async {
         let name = object["name"]?.stringValue ?? key
+        // Remembered as refused until a configuration of this key is applied.
+        rememberRefused(key, .object(object))
         guard let type = object["type"]?.stringValue else {
             return refuse(name, ["$.type is missing: expected the connector type (\(factories.keys.sorted().joined(separator: ", ")))"])
         }
@@ -29,6 +31,7 @@ extension RemoteConfigurator {
         if let existing, existing.type == type, supervisor.connector(named: name) != nil,
            Self.withoutMetadata(existing.configurationJSON) == Self.withoutMetadata(configurationJSON) {
             logger.debug("remote configuration of connector '\(name)' unchanged", metadata: ["connector": .string(name)])
+            rememberRefused(key, nil)
             return await echo(key: key, object: object, configurationPath: existing.configurationPath)
         }
 
@@ -80,6 +83,7 @@ extension RemoteConfigurator {
             s.managed[name] = ManagedConnector(name: name, type: type, configurationPath: configurationPath, filePath: filePath,
                                                configurationJSON: configurationJSON, enableRemoteLogging: object["enableRemoteLogging"]?.boolValue ?? false)
         }
+        rememberRefused(key, nil)
         logger.info("remote configuration: connector '\(name)' (\(type)) \(existing == nil ? "added" : "changed") and running with \(connector.devices.count) device(s); \(filePath) written (previous kept as \(filePath)\(ConfigFileStore.backupSuffix))",
                     metadata: ["connector": .string(name)])
         await echo(key: key, object: object, configurationPath: configurationPath)

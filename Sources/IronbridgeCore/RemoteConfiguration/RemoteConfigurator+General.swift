@@ -30,6 +30,8 @@ extension RemoteConfigurator {
     }
 
     func applyGeneralConfiguration(_ general: [String: JSONValue]) async {
+        // Remembered as refused unless it is saved below.
+        rememberRefused("general_configuration", .object(general))
         let configPath = setup.config.file.path
         guard case .success(let raw) = ConfigFileStore.readJSON(configPath), var root = raw.objectValue else {
             return refuseGeneral(["\(configPath) could not be read to merge the new settings into it"])
@@ -48,6 +50,7 @@ extension RemoteConfigurator {
         }
         let running = setup.config.thingsboard
         if proposed == current {
+            rememberRefused("general_configuration", nil)
             return await publish(["general_configuration": RemoteClientAttributes.generalConfiguration(rawConfig: raw, thingsboard: running, ts: general["ts"]?.intValue ?? UnixTime.nowMilliseconds)])
         }
         root["thingsboard"] = .object(proposed)
@@ -60,6 +63,7 @@ extension RemoteConfigurator {
             } catch {
                 return refuseGeneral(["config.json could not be written: \(error)"])
             }
+            rememberRefused("general_configuration", nil)
             logger.info("remote configuration: general_configuration saved to \(configPath) (previous kept as config.json.bak); it takes effect at the next start")
             return await publish(["general_configuration": RemoteClientAttributes.generalConfiguration(rawConfig: .object(root), thingsboard: candidate, ts: general["ts"]?.intValue ?? UnixTime.nowMilliseconds)])
         }
@@ -77,6 +81,7 @@ extension RemoteConfigurator {
         } catch {
             return refuseGeneral(["config.json could not be written: \(error)"])
         }
+        rememberRefused("general_configuration", nil)
         await publish(["general_configuration": RemoteClientAttributes.generalConfiguration(rawConfig: .object(root), thingsboard: candidate, ts: general["ts"]?.intValue ?? UnixTime.nowMilliseconds)])
         logger.notice("remote configuration: the new connection to \(candidate.host):\(candidate.port) was accepted; config.json written (previous kept as config.json\(ConnectionTrial.rollbackSuffix)); restarting on it")
         restart.request(after: .seconds(1))

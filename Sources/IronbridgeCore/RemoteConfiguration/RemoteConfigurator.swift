@@ -27,6 +27,9 @@ public final class RemoteConfigurator: Sendable {
         var activeConnectors: Set<String>?
         /// What we published recently, to recognise our own messages when a plain broker echoes them.
         var published: [(value: JSONValue, at: ContinuousClock.Instant)] = []
+        /// Values refused, by key: the same value again (the answer after each reconnect) is not
+        /// tried, logged and counted once more.
+        var refused: [String: JSONValue] = [:]
     }
 
     let setup: GatewaySetup
@@ -146,6 +149,15 @@ public final class RemoteConfigurator: Sendable {
         }
     }
 
+    /// True when `value` of `key` was refused before (and remembers it when `refuse` is set).
+    func wasRefused(_ key: String, _ value: JSONValue) -> Bool {
+        state.withLock { $0.refused[key] == value }
+    }
+
+    func rememberRefused(_ key: String, _ value: JSONValue?) {
+        state.withLock { $0.refused[key] = value }
+    }
+
     // MARK: - Shared attributes
 
     /// Applies what the UI wrote: removals first (`deleted`, names dropped from
@@ -171,10 +183,18 @@ public final class RemoteConfigurator: Sendable {
             guard let object = values[key]?.unwrappingJSONString.objectValue, object["configurationJson"] != nil || object["type"] != nil else {
                 continue
             }
+            if wasRefused(key, .object(object)) {
+                logger.debug("remote configuration of connector '\(key)': the same configuration as the one refused before; ignored")
+                continue
+            }
             await applyConnector(key: key, object: object)
         }
         if let general = values["general_configuration"]?.unwrappingJSONString.objectValue {
-            await applyGeneralConfiguration(general)
+            if wasRefused("general_configuration", .object(general)) {
+                logger.debug("remote configuration: the same general_configuration as the one refused before; ignored")
+            } else {
+                await applyGeneralConfiguration(general)
+            }
         }
         for key in ["storage_configuration", "logs_configuration", "grpc_configuration"] where values[key] != nil {
             logger.debug("remote configuration: \(key) from the UI is not applied (see docs/remote-configuration.md)")

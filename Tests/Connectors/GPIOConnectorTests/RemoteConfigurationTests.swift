@@ -161,6 +161,18 @@ struct RemoteConfigurationTests {
         #expect(rig.file("modbus_2.json")?.contains("\"level2\"") == true, "the refused configuration was written")
         #expect(!rig.ui.isSynced("Modbus 2"), "a refused configuration was echoed as if applied")
         #expect(rig.gpioRequests == 1)
+
+        // The same refused configuration again (as in the answer after each reconnect): not counted
+        // or logged again. The unchanged one after it is only echoed, which shows both were handled.
+        let echoes = rig.ui.clientAttributeMessages.filter { $0["Modbus 2"] != nil }.count
+        try await rig.ui.write(["Modbus 2": bad])
+        try await rig.ui.write(["Modbus 2": changed])
+        #expect(await eventually(within: 10) { rig.ui.clientAttributeMessages.filter { $0["Modbus 2"] != nil }.count == echoes + 1 })
+        #expect(rig.harness.gateway.statistics.errors.totals.perConnector["Modbus 2"] == errorsBefore + 1)
+        #expect(rig.harness.logs.messages(atLeast: .error, connector: "Modbus 2").count == 1)
+        // The gateway's own echoes come back on a plain broker: they must not be echoed again.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(rig.ui.clientAttributeMessages.filter { $0["Modbus 2"] != nil }.count == echoes + 1, "the gateway echoes its own echoes")
         await rig.stop()
     }
 
