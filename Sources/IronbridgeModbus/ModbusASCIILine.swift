@@ -8,7 +8,7 @@ import Darwin
 /// Like ``ModbusConnection`` it has one owner thread and blocks for up to the timeout.
 final class ModbusASCIILine {
     let settings: ModbusSerialSettings
-    private var fd: Int32 = -1
+    private(set) var fd: Int32 = -1
     /// The largest ASCII frame: `:` + 2 × (1 + 253 + 1) + CR LF.
     static let maxFrame = 513
 
@@ -59,15 +59,8 @@ final class ModbusASCIILine {
     func transact(unit: UInt8, pdu: [UInt8], timeout: Duration) throws(ModbusError.Cause) -> [UInt8] {
         guard fd >= 0 else { throw .notConnected }
         drainInput()
-        let frame = ModbusASCIIFrame.encode(unit: unit, pdu: pdu)
-        var written = 0
         let deadline = ContinuousClock.now + timeout
-        while written < frame.count {
-            let count = frame[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if count > 0 { written += count; continue }
-            if count < 0, errno != EAGAIN, errno != EINTR { throw ModbusError.Cause(errno: errno) }
-            guard try wait(for: POLLOUT, until: deadline) else { throw .timeout }
-        }
+        try send(unit: unit, pdu: pdu, until: deadline)
         // A broadcast (unit 0) gets no reply.
         if unit == 0 { return [] }
         var buffer: [UInt8] = []
@@ -88,8 +81,20 @@ final class ModbusASCIILine {
         }
     }
 
+    /// Writes one frame, waiting at most until `deadline` for the port.
+    func send(unit: UInt8, pdu: [UInt8], until deadline: ContinuousClock.Instant) throws(ModbusError.Cause) {
+        let frame = ModbusASCIIFrame.encode(unit: unit, pdu: pdu)
+        var written = 0
+        while written < frame.count {
+            let count = frame[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if count > 0 { written += count; continue }
+            if count < 0, errno != EAGAIN, errno != EINTR { throw ModbusError.Cause(errno: errno) }
+            guard try wait(for: POLLOUT, until: deadline) else { throw .timeout }
+        }
+    }
+
     /// Takes the first complete `:` … CR LF frame out of `buffer` (dropping noise before it).
-    private func nextFrame(_ buffer: inout [UInt8]) throws(ModbusError.Cause) -> (unit: UInt8, pdu: [UInt8])? {
+    func nextFrame(_ buffer: inout [UInt8]) throws(ModbusError.Cause) -> (unit: UInt8, pdu: [UInt8])? {
         guard let start = buffer.firstIndex(of: UInt8(ascii: ":")) else { buffer.removeAll(); return nil }
         if start > 0 { buffer.removeFirst(start) }
         guard let end = buffer.indices.dropFirst().first(where: { buffer[$0] == 0x0A && buffer[$0 - 1] == 0x0D }) else { return nil }

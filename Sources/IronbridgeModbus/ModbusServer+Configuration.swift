@@ -13,6 +13,9 @@ extension ModbusServer {
         /// from the same register map (`settings` needs a certificate and key; with a CA
         /// file every client must present a certificate signed by it).
         case tls(host: String = "127.0.0.1", port: Int = 0, ModbusTLSSettings)
+        /// Modbus ASCII on a serial device or pty (our framing, ``ModbusASCIILine``),
+        /// answering `unitId`, or every unit id of ``Configuration/unitIds`` when given.
+        case ascii(ModbusSerialSettings, unitId: Int)
     }
 
     /// Sizes of the register map and which unit ids are answered.

@@ -32,7 +32,7 @@ public final class ModbusServer: Sendable {
         let name: String
         switch transport {
         case .tcp(let host, let port), .tls(let host, let port, _): name = ModbusEndpoint.tcp(host: host, port: port).description
-        case .rtu(let settings, _): name = settings.device
+        case .rtu(let settings, _), .ascii(let settings, _): name = settings.device
         }
         func failure(_ cause: ModbusError.Cause) -> ModbusError {
             ModbusError(operation: .listen, endpoint: name, cause: cause)
@@ -72,6 +72,14 @@ public final class ModbusServer: Sendable {
                     medium = .tcp(listener: listener)
                     endpoint = .tcp(host: host, port: bound)
                 }
+            case .ascii(let settings, _):
+                // The TCP context only builds replies (modbus_reply); the line frames them.
+                let line = ModbusASCIILine(settings: settings)
+                do throws(ModbusError.Cause) { try line.open() } catch { throw failure(error) }
+                guard let created = modbus_new_tcp("127.0.0.1", 502) else { throw systemFailure() }
+                context = created
+                medium = .ascii(line)
+                endpoint = .ascii(settings)
             case .rtu(let settings, let unitId):
                 context = try ModbusServerLoop.openRTU(settings, unitId: unitId)
                 medium = .rtu(settings, unitId: unitId)
@@ -85,7 +93,7 @@ public final class ModbusServer: Sendable {
         // TCP answers every unit id unless told; RTU its unit id, or the ones it is told.
         let units: Set<Int>? = switch transport {
         case .tcp, .tls: configuration.unitIds
-        case .rtu(_, let unitId): configuration.unitIds ?? [unitId]
+        case .rtu(_, let unitId), .ascii(_, let unitId): configuration.unitIds ?? [unitId]
         }
         loop = ModbusServerLoop(
             context: context, medium: medium, store: store, wake: wake, unitIds: units,

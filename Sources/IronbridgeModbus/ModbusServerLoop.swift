@@ -18,6 +18,7 @@ final class ModbusServerLoop: @unchecked Sendable {
         case tcp(listener: Int32)
         case rtu(ModbusSerialSettings, unitId: Int)
         case tls(listener: Int32, ModbusTLSContext)
+        case ascii(ModbusASCIILine)
     }
 
     private(set) var context: OpaquePointer
@@ -72,6 +73,9 @@ final class ModbusServerLoop: @unchecked Sendable {
         case .tls(let listener, let tls):
             serveTLS(listener: listener, tls: tls)
             close(listener)
+        case .ascii(let line):
+            serveASCII(line)
+            line.close()
         }
         modbus_free(context)
         finished.signal()

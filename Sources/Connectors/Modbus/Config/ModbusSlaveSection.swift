@@ -50,15 +50,14 @@ struct ModbusSlaveSection: Sendable {
         switch type {
         case "serial":
             guard let device = node["port"].requiredString() else { return nil }
-            if node["method"].value?.stringValue?.lowercased() == "ascii" {
-                node["method"].warning("the gateway's Modbus slave answers RTU only; the slave section is not served")
-                return nil
-            }
+            let ascii = node["method"].value?.stringValue?.lowercased() == "ascii"
             let settings = ModbusSerialSettings(
                 device: device, baudRate: node["baudrate"].int(default: 19200, in: 1...4_000_000),
                 parity: node["parity"].oneOf(["N", "E", "O"], default: "N").flatMap(ModbusParity.init(rawValue:)) ?? .none,
                 dataBits: node["bytesize"].int(default: 8, in: 5...8), stopBits: node["stopbits"].int(default: 1, in: 1...2))
-            transport = .rtu(settings, unitId: node["unitId"].int(default: 1, in: 1...247))
+            let unitId = node["unitId"].int(default: 1, in: 1...247)
+            // ASCII framing is ours (libmodbus has RTU only), as for a master.
+            transport = ascii ? .ascii(settings, unitId: unitId) : .rtu(settings, unitId: unitId)
         case "tcp":
             let host = node["host"].string(default: "0.0.0.0")
             let port = node["port"].int(default: 502, in: 1...65535)
@@ -125,7 +124,9 @@ struct ModbusSlaveSection: Sendable {
                 slave["tls"] = pollTLS
             }
             if case .rtu = transport {
-                node["sendDataToThingsBoard"].warning("only a TCP slave can be polled by the gateway itself; values are served but not sent")
+                node["sendDataToThingsBoard"].warning("only a TCP or TLS slave can be polled by the gateway itself; values are served but not sent")
+            } else if case .ascii = transport {
+                node["sendDataToThingsBoard"].warning("only a TCP or TLS slave can be polled by the gateway itself; values are served but not sent")
             } else {
                 let own = ConfigDiagnostics()
                 device = reader.readSlave(ConfigNode(value: .object(slave), path: "$.slave", file: node.file, diagnostics: own), shared: nil)
