@@ -196,7 +196,8 @@ public final class Messenger: Sendable {
             data = ["error": .string("device '\(message.target)' is not a device of this gateway any more")]
         }
         let elapsed = ContinuousClock.now - delivery.triggeredAt
-        let error = data["error"]?.stringValue
+        // GPIO answers {"error": ...}; Modbus, as the Python gateway, {"result": {"error": ...}}.
+        let error = data["error"]?.stringValue ?? data["result"]?["error"]?.stringValue
         counters.withLock { c in
             c.deliveredLocally += 1
             if error == nil { c.succeeded += 1 } else { c.failed += 1 }

@@ -53,6 +53,42 @@ struct MessagesTests {
         await platform.stop()
     }
 
+    @Test("a local Modbus target is written through its RPC handler, and its write policy refuses as for a platform RPC")
+    func aLocalModbusTargetIsWrittenUnderItsWritePolicy() async throws {
+        let broker = try MosquittoBroker()
+        let server = try tcpServer(unitIds: [1, 2])
+        defer { _ = server.stop() }
+        server.setRegisters(.holding, at: 0, [40])
+        let platform = try await PlatformStandIn(brokerPort: broker.port)
+        let json = """
+        {"master": {"slaves": [
+          {"deviceName": "Boiler", "host": "127.0.0.1", "port": \(server.port!), "unitId": 1, "pollPeriod": 50, "timeout": 1, "byteOrder": "BIG",
+           "timeseries": [{"tag": "temperature", "type": "16uint", "functionCode": 3, "address": 0,
+                           "messages": [{"when": "above", "value": 50, "target": "Fan", "method": "setSpeed", "params": {"value": "${value}"}},
+                                        {"when": "above", "value": 50, "target": "Fan", "method": "set",
+                                         "params": "type=16uint;functionCode=6;objectsCount=1;address=200;value=1;"}]}]},
+          {"deviceName": "Fan", "host": "127.0.0.1", "port": \(server.port!), "unitId": 2, "pollPeriod": 1000, "timeout": 1, "byteOrder": "BIG",
+           "rpc": [{"tag": "setSpeed", "type": "16uint", "functionCode": 6, "address": 10}]}]}}
+        """
+        let harness = try GatewayHarness(brokerPort: broker.port, connectors: [(type: "modbus", name: "Modbus", file: "modbus.json", json: json)],
+                                         factories: [ModbusConnectorFactory()])
+        #expect(await harness.waitUntilConnected())
+        #expect(await eventually(within: 10) { platform.telemetry(of: "Boiler").contains { ($0.values["temperature"] as? Int) == 40 } })
+        server.setRegisters(.holding, at: 0, [60])
+        #expect(await eventually(within: 10) { server.registers(.holding, at: 10, count: 1) == [60] })
+        let results = { platform.telemetry(of: "Boiler").compactMap { $0.values["message_result"] as? [String: Any] } }
+        #expect(await eventually(within: 10) { results().count == 2 })
+        let byMethod = Dictionary(results().map { ($0["method"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(byMethod["setSpeed"]?["status"] as? String == "ok" && byMethod["setSpeed"]?["local"] as? Bool == true)
+        let refusal = ((byMethod["set"]?["reply"] as? [String: Any])?["result"] as? [String: Any])?["error"] as? String
+        #expect(byMethod["set"]?["status"] as? String == "error", "\(String(describing: byMethod["set"]))")
+        #expect(refusal?.contains("allowedWrites") == true, "\(String(describing: refusal))")
+        #expect(server.registers(.holding, at: 200, count: 1) == [0])
+        #expect(platform.clientRPCs(method: "setSpeed").isEmpty && platform.clientRPCs(method: "sendMsg").isEmpty)
+        await harness.stop()
+        await platform.stop()
+    }
+
     @Test("message entries are read with their errors naming file and JSON path")
     func configurationErrorsNameTheirPath() throws {
         let json = """
