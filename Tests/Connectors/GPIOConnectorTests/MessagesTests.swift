@@ -165,6 +165,34 @@ struct MessagesTests {
         await platform.stop()
     }
 
+    /// A target that only becomes local through a platform rename, and sends messages itself, is refused at delivery.
+    @Test(.enabled(if: isMockedLibgpiod))
+    func aRenamedLocalTargetThatSendsMessagesIsRefusedAtDelivery() async throws {
+        let chip = ConnectorMockChip()
+        let broker = try MosquittoBroker()
+        let platform = try await PlatformStandIn(brokerPort: broker.port, options: .init(clientRPCAnswers: ["sendMsg": Self.ok]))
+        let json = """
+        {"devices": [
+          {"deviceName": "Door Panel", "chip": "\(chip.name)",
+           "lines": [{"pin": 17, "key": "door", "messages": [{"target": "Tamper Box 2", "method": "setGpio", "params": {"pin": 23, "value": 1}, "minIntervalMs": 0}]}]},
+          {"deviceName": "Tamper Box", "chip": "\(chip.name)",
+           "lines": [{"pin": 23, "key": "lamp", "direction": "output"}, {"pin": 24, "key": "tamper", "messages": [{"target": "Controller A"}]}]}]}
+        """
+        let harness = try Self.start(json, broker: broker)
+        #expect(await harness.waitUntilConnected())
+        #expect(await eventually(within: 10) { platform.telemetry(of: "Door Panel").contains { $0.values["door"] != nil } })
+        _ = try await platform.gatewayRPC(id: 5, method: "gateway_device_renamed", params: ["Tamper Box": "Tamper Box 2"])
+        #expect(await eventually(within: 10) { harness.gateway.registry.record(platformName: "Tamper Box 2") != nil })
+        chip.drive(17, true)
+        #expect(await eventually(within: 10) { Self.results(platform, of: "Door Panel").contains { $0["status"] as? String == "error" } })
+        let reply = try #require(Self.results(platform, of: "Door Panel").first?["reply"] as? [String: Any])
+        #expect((reply["error"] as? String)?.contains("device 'Tamper Box' sends messages itself, so it cannot receive one") == true, "\(reply)")
+        #expect(chip.outputLevel(23) == false)
+        #expect(platform.clientRPCs(method: "setGpio").isEmpty)
+        await harness.stop()
+        await platform.stop()
+    }
+
     @Test(.enabled(if: isMockedLibgpiod))
     func offlineMessagesWaitInTheDurableStoreAndGoInOrderExpiredOnesAreDropped() async throws {
         let chip = ConnectorMockChip()
