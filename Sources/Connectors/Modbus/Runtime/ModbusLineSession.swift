@@ -5,17 +5,18 @@ import Logging
 /// state. Lives on, and is only used by, the line's own thread (it is not Sendable,
 /// like the `ModbusConnection` it owns).
 ///
-/// Reconnects follow the Python gateway's rules: failed attempts are
-/// `connectAttemptTimeMs` apart; after `connectAttemptCount` of them it waits
-/// `waitAfterFailedAttemptsMs`. Meanwhile requests fail at once with the last connect
-/// error, without I/O, so a dead line costs nothing.
+/// Reconnects follow the Python gateway's rules, per slave as there: a slave's failed
+/// attempts are its `connectAttemptTimeMs` apart; after its `connectAttemptCount` of them
+/// it waits its `waitAfterFailedAttemptsMs`. Meanwhile that slave's requests fail at once
+/// with the last connect error, without I/O, so a dead line costs nothing. Slaves sharing
+/// the line keep their own pacing (not the first slave's); one success connects them all.
 final class ModbusLineSession {
     let endpoint: ModbusEndpoint
-    private let policy: ModbusRetryPolicy
     private let logger: Logger
     private var connection: ModbusConnection?
-    private var failedAttempts = 0
-    private var nextAttemptNs: UInt64 = 0
+    /// Per slave (device name): failed connect attempts in a row, and when it may try again.
+    private var failedAttempts: [String: Int] = [:]
+    private var nextAttemptNs: [String: UInt64] = [:]
     private var lastConnectError: ModbusError?
     private var lastRequestEndNs: UInt64 = 0
     private var currentTimeoutMs = 0
@@ -25,9 +26,8 @@ final class ModbusLineSession {
     /// stop waits for at most the request in flight, not for every retry of every request.
     var stopping: () -> Bool = { false }
 
-    init(endpoint: ModbusEndpoint, policy: ModbusRetryPolicy, logger: Logger, shutDown: Bool = false) {
+    init(endpoint: ModbusEndpoint, logger: Logger, shutDown: Bool = false) {
         self.endpoint = endpoint
-        self.policy = policy
         self.logger = logger
         self.isShutDown = shutDown
     }
@@ -74,24 +74,26 @@ final class ModbusLineSession {
         let connection = try existingOrNew()
         if connection.isConnected { return connection }
         let now = ModbusClock.nowNs()
-        if now < nextAttemptNs, let lastConnectError { throw lastConnectError }
+        if now < nextAttemptNs[device.name, default: 0], let lastConnectError { throw lastConnectError }
         do throws(ModbusError) {
             try connection.setResponseTimeout(.milliseconds(device.timeoutMs))
             currentTimeoutMs = device.timeoutMs
             try connection.connect()
         } catch {
-            failedAttempts += 1
-            let waitMs = failedAttempts >= policy.connectAttemptCount ? policy.waitAfterFailedAttemptsMs : policy.connectAttemptTimeMs
-            if failedAttempts >= policy.connectAttemptCount { failedAttempts = 0 }
-            nextAttemptNs = ModbusClock.nowNs() + UInt64(max(waitMs, 10)) * 1_000_000
+            let policy = device.policy
+            let failed = failedAttempts[device.name, default: 0] + 1
+            let waitMs = failed >= policy.connectAttemptCount ? policy.waitAfterFailedAttemptsMs : policy.connectAttemptTimeMs
+            failedAttempts[device.name] = failed >= policy.connectAttemptCount ? 0 : failed
+            nextAttemptNs[device.name] = ModbusClock.nowNs() + UInt64(max(waitMs, 10)) * 1_000_000
             if lastConnectError != error {
-                logger.warning("Modbus \(endpoint): \(error); next attempt in \(waitMs) ms")
+                logger.warning("Modbus \(endpoint): \(error); next attempt for '\(device.name)' in \(waitMs) ms")
             }
             lastConnectError = error
             throw error
         }
         if lastConnectError != nil { logger.info("Modbus \(endpoint): connected again") }
-        failedAttempts = 0
+        failedAttempts = [:]
+        nextAttemptNs = [:]
         lastConnectError = nil
         return connection
     }

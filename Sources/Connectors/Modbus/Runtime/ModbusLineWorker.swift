@@ -41,8 +41,6 @@ final class ModbusLineWorker: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// The reconnect policy of the line: its first device's (one connection, one policy).
-    private var policy: ModbusRetryPolicy { devices.first?.policy ?? ModbusRetryPolicy() }
 
     /// Starts the thread (once). With a `monitor`, the thread beats its heartbeat (the systemd
     /// watchdog: a request stuck in libmodbus stops the beats) and reports round trips.
@@ -104,7 +102,7 @@ final class ModbusLineWorker: @unchecked Sendable {
         condition.lock()
         if exited {
             condition.unlock()
-            job(ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger, shutDown: true))
+            job(ModbusLineSession(endpoint: endpoint, logger: logger, shutDown: true))
             return
         }
         urgent.append(job)
@@ -133,7 +131,7 @@ final class ModbusLineWorker: @unchecked Sendable {
     // MARK: - The thread
 
     private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?) {
-        let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger)
+        let session = ModbusLineSession(endpoint: endpoint, logger: logger)
         session.stopping = { [self] in
             condition.lock()
             defer { condition.unlock() }
@@ -201,7 +199,7 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     /// Answers jobs that were queued when the thread stopped (without I/O).
     private func drainAfterExit() {
-        let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger, shutDown: true)
+        let session = ModbusLineSession(endpoint: endpoint, logger: logger, shutDown: true)
         while let job = nextUrgent() { job(session) }
     }
 }
