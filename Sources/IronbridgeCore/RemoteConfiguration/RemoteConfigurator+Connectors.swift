@@ -32,6 +32,7 @@ extension RemoteConfigurator {
            Self.withoutMetadata(existing.configurationJSON) == Self.withoutMetadata(configurationJSON) {
             logger.debug("remote configuration of connector '\(name)' unchanged", metadata: ["connector": .string(name)])
             rememberRefused(key, nil)
+            connectorRemoteLogging(name, enabled: object["enableRemoteLogging"]?.boolValue ?? false)
             return await echo(key: key, object: object, configurationPath: existing.configurationPath)
         }
 
@@ -84,6 +85,7 @@ extension RemoteConfigurator {
                                                configurationJSON: configurationJSON, enableRemoteLogging: object["enableRemoteLogging"]?.boolValue ?? false)
         }
         rememberRefused(key, nil)
+        connectorRemoteLogging(name, enabled: object["enableRemoteLogging"]?.boolValue ?? false)
         logger.info("remote configuration: connector '\(name)' (\(type)) \(existing == nil ? "added" : "changed") and running with \(connector.devices.count) device(s); \(filePath) written (previous kept as \(filePath)\(ConfigFileStore.backupSuffix))",
                     metadata: ["connector": .string(name)])
         await echo(key: key, object: object, configurationPath: configurationPath)
@@ -99,6 +101,7 @@ extension RemoteConfigurator {
         await disconnect(Set(stopped?.devices.map(\.name) ?? []))
         state.withLock { s in _ = s.managed.removeValue(forKey: name) }
         statistics.errors.remove(connector: name)
+        connectorRemoteLogging(name, enabled: false)
         if let problem = updateConnectorList({ list in list.removeAll { $0["name"]?.stringValue == name } }) {
             logger.error("remote configuration: connector '\(name)' stopped but config.json could not be updated, so it will start again after a restart: \(problem)",
                          metadata: ["connector": .string(name)])

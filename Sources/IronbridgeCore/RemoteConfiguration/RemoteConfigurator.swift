@@ -46,6 +46,8 @@ public final class RemoteConfigurator: Sendable {
     private let workInput: AsyncStream<Work>.Continuation
     /// How long the platform has to answer an attribute request.
     let requestTimeout: Duration
+    /// Told a connector's `enableRemoteLogging` when the UI adds, changes or removes it.
+    private let remoteLoggingHandler = Mutex<(@Sendable (_ connector: String, _ enabled: Bool) -> Void)?>(nil)
 
     public init(setup: GatewaySetup, supervisor: ConnectorSupervisor, platform: PlatformLink, registry: DeviceRegistry,
                 store: any UploadStore, statistics: GatewayStatistics, restart: RestartRequest, logger: Logger,
@@ -86,6 +88,16 @@ public final class RemoteConfigurator: Sendable {
         } onCancel: {
             workInput.finish()
         }
+    }
+
+    /// Runs `handler` with a connector's `enableRemoteLogging` whenever the UI adds or changes the
+    /// connector (and with false when it is removed): for remote logging's per-connector switch.
+    public func onConnectorRemoteLogging(_ handler: @escaping @Sendable (_ connector: String, _ enabled: Bool) -> Void) {
+        remoteLoggingHandler.withLock { $0 = handler }
+    }
+
+    func connectorRemoteLogging(_ connector: String, enabled: Bool) {
+        remoteLoggingHandler.withLock { $0 }?(connector, enabled)
     }
 
     /// The names of the connectors remote configuration manages (config.json's list, as changed).

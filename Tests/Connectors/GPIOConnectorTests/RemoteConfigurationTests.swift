@@ -183,11 +183,17 @@ struct RemoteConfigurationTests {
         let original = try #require(rig.file("modbus.json"))
         var object = Self.connector("modbus", ts: 1_735_000_000_000, slaves: [Self.slave("Meter C", port: rig.serverB.port!, tag: "c", address: 0)])
         object["configuration"] = "modbus.json"
+        object["enableRemoteLogging"] = true
+        let switches = Mutex<[String]>([])
+        rig.harness.gateway.remoteConfiguration?.onConnectorRemoteLogging { name, enabled in switches.withLock { $0.append("\(name)=\(enabled)") } }
         try await rig.ui.write(["modbus": object])
         #expect(await eventually(within: 10) { rig.ui.isSynced("modbus") })
         #expect(rig.file("modbus.json") == original, "another connector's file was overwritten")
         #expect(rig.file("modbus_2.json")?.contains("Meter C") == true)
         #expect((rig.ui.clientAttribute("modbus") as? [String: Any])?["configuration"] as? String == "modbus_2.json")
+        #expect(switches.withLock { $0 } == ["modbus=true"], "remote logging was not told the connector's enableRemoteLogging")
+        try await rig.ui.delete(["modbus"])
+        #expect(await eventually(within: 10) { switches.withLock { $0 } == ["modbus=true", "modbus=false"] })
         await rig.stop()
     }
 
