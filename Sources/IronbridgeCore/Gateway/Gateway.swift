@@ -56,6 +56,7 @@ public final class Gateway: Service {
             ? RemoteConfigurator(setup: setup, supervisor: connectors, platform: platform, registry: registry, store: store,
                                  statistics: statistics, restart: restart, logger: logger)
             : nil
+        remoteConfiguration?.onConnectorRemoteLogging { remoteLog?.setConnector($0, enabled: $1) }
         ui = GatewayUI(platform: platform, statistics: statistics, monitor: monitor, store: store, registry: registry,
                        config: setup.config, serviceRPCs: serviceRPCs, remoteLog: remoteLog, logger: logger)
     }
