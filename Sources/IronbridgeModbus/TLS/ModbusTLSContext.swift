@@ -1,4 +1,7 @@
 import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An OpenSSL `SSL_CTX` set up from ``ModbusTLSSettings`` for a master (client) or a server:
 /// TLS 1.2 at least (as the MODBUS/TCP Security specification asks), certificates loaded
@@ -14,6 +17,7 @@ final class ModbusTLSContext: @unchecked Sendable {
     let settings: ModbusTLSSettings
 
     init(_ settings: ModbusTLSSettings, role: Role) throws(ModbusError.Cause) {
+        _ = Self.ignoreBrokenPipes
         ERR_clear_error()
         guard let created = SSL_CTX_new(role == .client ? TLS_client_method() : TLS_server_method()) else {
             throw .tls("cannot create a TLS context: \(Self.reason())")
@@ -57,6 +61,12 @@ final class ModbusTLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// OpenSSL writes to its socket with write(), not send(MSG_NOSIGNAL) as libmodbus and
+    /// libmosquitto do: a write to a peer that has reset (a close_notify to a server that
+    /// went away) would raise SIGPIPE and end the process. Ignored once, process-wide; the
+    /// write then fails with EPIPE, which is handled as a lost connection.
+    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     /// OpenSSL's reason for the last failure on this thread (its error queue, emptied).
     static func reason() -> String {

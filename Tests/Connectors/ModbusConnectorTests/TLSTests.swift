@@ -104,6 +104,13 @@ final class PymodbusTLSServer {
         if process.waitForExit(timeout: 5) == nil { process.signal(SIGKILL) }
         try? FileManager.default.removeItem(at: file)
     }
+
+    /// Gone at once (SIGKILL): the kernel closes its sockets.
+    func kill() {
+        process.signal(SIGKILL)
+        _ = process.waitForExit(timeout: 5)
+        try? FileManager.default.removeItem(at: file)
+    }
 }
 
 @Suite("Modbus TCP over TLS, against pymodbus's TLS server and client",
@@ -173,6 +180,29 @@ struct ModbusTLSTests {
         try trusted.setSlave(1)
         #expect(try trusted.readHoldingRegisters(address: 0, count: 3) == [0x4142, 0x4344, 321])
         trusted.close()
+    }
+
+    @Test("a TLS server that goes away is an error, never a crash (SIGPIPE on the close_notify)")
+    func serverGoesAway() throws {
+        let pki = try TestCertificates()
+        let server = try PymodbusTLSServer(pki: pki)
+        let connection = try ModbusConnection(endpoint: .tls(host: "127.0.0.1", port: server.port, .init(caFile: pki.caFile)))
+        try connection.setResponseTimeout(.seconds(2))
+        try connection.connect()
+        try connection.setSlave(1)
+        #expect(try connection.readHoldingRegisters(address: 2, count: 1) == [321])
+        server.kill()
+        // Requests after the peer is gone fail (reset, or its close); each failure closes
+        // the connection, which sends close_notify into a dead socket.
+        for _ in 0..<3 {
+            #expect(throws: ModbusError.self) {
+                try connection.connect()
+                _ = try connection.readHoldingRegisters(address: 2, count: 1)
+            }
+            usleep(100_000)
+        }
+        connection.close()
+        #expect(!connection.isConnected)
     }
 
     static func slaveJSON(port: Int, security: String) -> String {
