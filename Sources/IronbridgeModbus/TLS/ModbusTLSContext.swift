@@ -80,7 +80,11 @@ final class ModbusTLSContext: @unchecked Sendable {
             // "error:0A000086:SSL routines::certificate verify failed" -> its reason part.
             reasons.append(text.split(separator: ":", omittingEmptySubsequences: false).last.map(String.init) ?? text)
         }
-        return reasons.isEmpty ? "unknown OpenSSL error" : reasons.joined(separator: "; ")
+        // Each reason once; OpenSSL's generic "system lib" only when it is all there is.
+        var unique: [String] = []
+        for reason in reasons where !unique.contains(reason) { unique.append(reason) }
+        if unique.count > 1 { unique.removeAll { $0 == "system lib" } }
+        return unique.isEmpty ? "unknown OpenSSL error" : unique.joined(separator: "; ")
     }
 
     private static func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
