@@ -22,6 +22,25 @@ struct RemoteGeneralConfigurationTests {
         return object
     }
 
+    @Test("with remote configuration off only Version is published, and shared attributes change nothing")
+    func offPublishesOnlyVersion() async throws {
+        let broker = try MosquittoBroker()
+        let platform = try await PlatformStandIn(brokerPort: broker.port)
+        let ui = GatewayUIStandIn(platform: platform)
+        let harness = try GatewayHarness(brokerPort: broker.port, connectors: [], factories: [])
+        #expect(await harness.waitUntilConnected())
+        #expect(await eventually(within: 10) { ui.clientAttribute("Version") as? String == "3.8.5" })
+        try await ui.write(["general_configuration": ["host": "127.0.0.1", "port": 1, "ts": 1]])
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(ui.clientAttribute("general_configuration") == nil)
+        #expect(!platform.messages.contains { $0.topic.hasPrefix("v1/devices/me/attributes/request/") && String(decoding: $0.payload, as: UTF8.self).contains("active_connectors") })
+        #expect(try Self.thingsboard(harness.folder)["port"] as? Int == broker.port)
+        await harness.stop()
+        ui.stop()
+        await platform.stop()
+        broker.stop()
+    }
+
     @Test("a new host/port the platform does not accept is refused: the old connection stays and config.json is unchanged")
     func unreachableIsRefused() async throws {
         let broker = try MosquittoBroker()

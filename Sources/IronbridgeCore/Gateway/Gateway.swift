@@ -57,6 +57,7 @@ public final class Gateway: Service {
                                  statistics: statistics, restart: restart, logger: logger)
             : nil
         remoteConfiguration?.onConnectorRemoteLogging { remoteLog?.setConnector($0, enabled: $1) }
+        if remoteConfiguration == nil { RemoteConfigurator.publishVersionOnConnect(platform, logger: logger) }
         ui = GatewayUI(platform: platform, statistics: statistics, monitor: monitor, store: store, registry: registry,
                        config: setup.config, serviceRPCs: serviceRPCs, remoteLog: remoteLog, logger: logger)
     }

@@ -105,6 +105,18 @@ public final class RemoteConfigurator: Sendable {
 
     // MARK: - Connect
 
+    /// With remote configuration off, only `Version` is published on every connect (the Python
+    /// gateway publishes nothing then, and the UI takes the gateway for a legacy one).
+    public static func publishVersionOnConnect(_ platform: PlatformLink, logger: Logger) {
+        platform.onConnected {
+            do {
+                try await platform.publishGatewayAttributes(["Version": .string(RemoteClientAttributes.version)])
+            } catch {
+                logger.debug("could not publish the Version attribute: \(error)")
+            }
+        }
+    }
+
     private func connected() async {
         await publishCurrentConfiguration()
         let answer: JSONValue
