@@ -204,7 +204,9 @@ public final class RemoteConfigurator: Sendable {
             missing = active.subtracting(values.keys).sorted()
         }
         for key in values.keys.sorted() where !Self.serviceKeys.contains(key) {
-            guard let object = values[key]?.unwrappingJSONString.objectValue, object["configurationJson"] != nil || object["type"] != nil else {
+            // A connector is an object with `configurationJson` (the UI always sends one); other keys
+            // (the gateway's own statistics echoed by a plain broker, `mode`, ...) are not ours.
+            guard let object = values[key]?.unwrappingJSONString.objectValue, object["configurationJson"] != nil else {
                 continue
             }
             if wasRefused(key, .object(object)) {
