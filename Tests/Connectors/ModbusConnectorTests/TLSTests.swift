@@ -234,6 +234,34 @@ struct ModbusTLSTests {
         #expect(text.contains("certificate") || text.contains("connection reset"), "\(text)")
     }
 
+    @Test("replies are matched by transaction id: a late or duplicated reply never answers the next request; exceptions come through")
+    func transactionIds() throws {
+        let pki = try TestCertificates()
+        let server = try ModbusServer(.tls(host: "127.0.0.1", port: 0, .init(certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)),
+                                      configuration: .init(holdingRegisters: 10))
+        defer { server.stop() }
+        server.setRegisters(.holding, at: 0, [10, 11, 12, 13, 14, 15])
+        server.addFault(.init(addresses: 0...0, behavior: .duplicate))
+        server.addFault(.init(addresses: 2...2, behavior: .delay(.milliseconds(700))))
+        server.addFault(.init(addresses: 5...5, behavior: .exception(.illegalDataAddress)))
+        let master = try ModbusConnection(endpoint: .tls(host: "127.0.0.1", port: try #require(server.port), .init(caFile: pki.caFile)))
+        try master.setResponseTimeout(.milliseconds(300))
+        try master.connect()
+        try master.setSlave(1)
+        // The second copy of this reply waits in the stream...
+        #expect(try master.readHoldingRegisters(address: 0, count: 1) == [10])
+        // ...and is not taken for this one's.
+        #expect(try master.readHoldingRegisters(address: 1, count: 1) == [11])
+        // A reply arriving after the timeout is dropped when it comes.
+        let late = #expect(throws: ModbusError.self) { try master.readHoldingRegisters(address: 2, count: 1) }
+        #expect(late?.cause == .timeout)
+        usleep(600_000)
+        #expect(try master.readHoldingRegisters(address: 3, count: 1) == [13])
+        let exception = #expect(throws: ModbusError.self) { try master.readHoldingRegisters(address: 5, count: 1) }
+        #expect(exception?.cause == .exception(.illegalDataAddress), "\(String(describing: exception))")
+        #expect(try master.readHoldingRegisters(address: 4, count: 1) == [14])
+    }
+
     static func slaveJSON(port: Int, security: String) -> String {
         """
         {"master": {"slaves": []},
