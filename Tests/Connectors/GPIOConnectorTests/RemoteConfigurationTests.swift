@@ -176,6 +176,35 @@ struct RemoteConfigurationTests {
         await rig.stop()
     }
 
+    @Test("the GPIO connector changed from the UI releases its lines and requests them again; the Modbus connector keeps polling")
+    func gpioChanged() async throws {
+        let rig = try await Rig()
+        #expect(await rig.harness.waitUntilConnected())
+        #expect(await eventually(within: 10) { rig.ui.clientAttribute("GPIO") != nil && rig.platform.telemetry(of: "Meter A").count >= 1 })
+        #expect(rig.gpioRequests == 1)
+        let modbus = try #require(rig.harness.gateway.connector(named: "Modbus"))
+        var gpio = try #require(rig.ui.clientAttribute("GPIO") as? [String: Any])
+        var configuration = try #require(gpio["configurationJson"] as? [String: Any])
+        var devices = try #require(configuration["devices"] as? [[String: Any]])
+        var lines = try #require(devices[0]["lines"] as? [[String: Any]])
+        lines.append(["pin": 6, "key": "fan", "direction": "output", "initial": 1])
+        devices[0]["lines"] = lines
+        configuration["devices"] = devices
+        gpio["configurationJson"] = configuration
+        gpio["ts"] = 1_735_000_000_000
+        try await rig.ui.write(["GPIO": gpio])
+        #expect(await eventually(within: 10) { GPIOMockLines.outputLevel(chip: rig.chip.name, offset: 6) == true }, "the new line was not requested")
+        #expect(rig.gpioRequests == 2, "the changed GPIO connector did not release and request its lines again")
+        #expect(GPIOMockLines.isRequested(chip: rig.chip.name, offset: 5))
+        #expect(await eventually(within: 10) { rig.ui.isSynced("GPIO") })
+        #expect(rig.file("gpio.json")?.contains("\"fan\"") == true)
+        #expect(rig.file("gpio.json.bak")?.contains("fan") == false)
+        #expect(rig.harness.gateway.connector(named: "Modbus") === modbus, "the Modbus connector was restarted")
+        let count = rig.platform.telemetry(of: "Meter A").count
+        #expect(await eventually(within: 10) { rig.platform.telemetry(of: "Meter A").count > count + 2 })
+        await rig.stop()
+    }
+
     @Test("a new connector whose file name is another connector's gets a file of its own")
     func fileNameTaken() async throws {
         let rig = try await Rig()
