@@ -71,4 +71,31 @@ struct ConnectorRPCTests {
         await platform.stop()
         broker.stop()
     }
+
+    @Test("a slave that does not answer gets a timeout entry after 5 s; the others still answer")
+    func slowSlave() async throws {
+        let server = try tcpServer()
+        let other = try tcpServer()
+        other.setRegisters(.holding, at: 3, [33])
+        // Address 7 is never answered; the slave's own timeout (8 s) is longer than the connector RPC's 5 s.
+        server.addFault(.init(addresses: 7...7, behavior: .drop))
+        let rig = try ConnectorRig("""
+        {"master": {"slaves": [
+          {"deviceName": "Mute", "host": "127.0.0.1", "port": \(server.port!), "unitId": 2, "pollPeriod": 60000, "timeout": 8, "retries": 0,
+           "byteOrder": "BIG", "timeseries": []},
+          {"deviceName": "Quick", "host": "127.0.0.1", "port": \(other.port!), "unitId": 1, "pollPeriod": 60000, "timeout": 1,
+           "byteOrder": "BIG", "timeseries": []}]}}
+        """)
+        let started = ContinuousClock.now
+        let reply = await rig.connector.handleConnectorRPC(method: "modbus_get", params: ["type": "16uint", "functionCode": 3, "address": 7, "objectsCount": 1])
+        let elapsed = ContinuousClock.now - started
+        #expect(reply?.arrayValue?.count == 2, "\(String(describing: reply))")
+        #expect(reply?.arrayValue?.first?["error"]?.stringValue == "no reply from 'Mute' within 5.0 seconds", "\(String(describing: reply))")
+        #expect(elapsed < .seconds(7), "\(elapsed)")
+        // The quick slave (its own line) reads an answered address meanwhile.
+        let quick = await rig.connector.handleConnectorRPC(method: "modbus_get", params: [
+            "type": "16uint", "functionCode": 3, "address": 3, "objectsCount": 1, "port": .int(Int64(other.port!))])
+        #expect(quick == [["result": 33, "device_name": "Quick"]], "\(String(describing: quick))")
+        await rig.stop()
+    }
 }
