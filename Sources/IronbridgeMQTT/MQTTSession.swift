@@ -43,7 +43,15 @@ final class MQTTSession: @unchecked Sendable {
     /// Wakes the network thread out of a back-off sleep when stopping.
     private let wakeup = NSCondition()
     /// Called by the network thread at least once a second while it is not stuck (the watchdog).
-    private let heartbeat = Locked<(@Sendable () -> Void)?>(nil)
+    /// Boxed in a struct: a closure that is itself the generic `Value` of `Locked` is reabstracted
+    /// on every `inout` access, and the written-back copy wraps the previous one in two more
+    /// thunks, so a closure read a few hundred times a second grew a chain without bound
+    /// (CPU and memory growing with uptime). A struct field keeps the closure's own form.
+    private let heartbeat = Locked(HeartbeatCallback())
+
+    private struct HeartbeatCallback {
+        var beat: (@Sendable () -> Void)?
+    }
 
     init(configuration: MQTTConfiguration, events: AsyncStream<MQTTEvent>.Continuation, inboundBudget: InboundBudget, logger: Logger) throws(MQTTError) {
         self.inboundBudget = inboundBudget
@@ -116,9 +124,9 @@ final class MQTTSession: @unchecked Sendable {
 
     var isConnected: Bool { state.withLock { $0.connected } }
 
-    func setHeartbeat(_ beat: (@Sendable () -> Void)?) { heartbeat.withLock { $0 = beat } }
+    func setHeartbeat(_ beat: (@Sendable () -> Void)?) { heartbeat.withLock { $0.beat = beat } }
 
-    private func beat() { heartbeat.withLock { $0 }?() }
+    private func beat() { heartbeat.withLock { $0.beat }?() }
 
     /// Connected and every subscription acknowledged.
     var isReady: Bool { state.withLock { $0.connected && $0.connectAnnounced } }
