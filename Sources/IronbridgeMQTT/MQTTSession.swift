@@ -112,9 +112,12 @@ final class MQTTSession: @unchecked Sendable {
             guard let message else { return }
             MQTTSession.from(context).didReceive(message.pointee)
         }
-        mosquitto_log_callback_set(handle) { _, context, level, text in
-            guard let text else { return }
-            MQTTSession.from(context).logger.trace("libmosquitto: \(String(cString: text))")
+        // libmosquitto formats a line for every packet whenever a log callback is set: only at trace level.
+        if logger.logLevel <= .trace {
+            mosquitto_log_callback_set(handle) { _, context, level, text in
+                guard let text else { return }
+                MQTTSession.from(context).logger.trace("libmosquitto: \(String(cString: text))")
+            }
         }
     }
 

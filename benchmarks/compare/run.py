@@ -147,7 +147,7 @@ def gpio_connector():
         "deviceName": "Edge Panel", "deviceType": "gpio", "chip": "gpiochip0", "backend": "simulated",
         "reportPeriodMs": 600000,
         "lines": [{"pin": 17, "key": "door", "direction": "input", "edge": "both", "debounceMs": 0,
-                   "simulate": {"togglePeriodMs": 50}}]}]}
+                   "simulate": {"togglePeriodMs": 200}}]}]}
 
 
 class Gateway:
@@ -212,9 +212,15 @@ class Gateway:
             json.dump(config, f)
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        """CPU time of the live threads, in ns from the scheduler (ticks of 10 ms are too coarse here)."""
+        total = 0
+        for task in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{task}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass  # a thread that ended meanwhile
+        return total / 1e9
 
     def memory_kb(self, key):
         with open(f"/proc/{self.pid}/status") as f:

@@ -236,7 +236,7 @@ public final class GPIOConnector: Connector {
     private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) async {
         var telemetry: [TelemetryRecord] = []
         func flush() async {
-            if !telemetry.isEmpty { await context.sendTelemetry(telemetry) }
+            if !telemetry.isEmpty { context.sendTelemetry(telemetry) }
             telemetry.removeAll()
         }
         for event in events {
@@ -244,13 +244,13 @@ public final class GPIOConnector: Connector {
             case .telemetry(let record): telemetry.append(record)
             case .attributes(let device, let values):
                 await flush()
-                await context.sendAttributes(device: device, values: values)
+                context.sendAttributes(device: device, values: values)
             case .connected(let device):
                 await flush()
-                await context.deviceConnected(device)
+                context.deviceConnected(device)
             case .disconnected(let device):
                 await flush()
-                await context.deviceDisconnected(device)
+                context.deviceDisconnected(device)
             case .error:
                 context.recordError()
             }

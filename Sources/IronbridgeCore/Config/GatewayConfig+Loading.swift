@@ -60,11 +60,10 @@ extension GatewayConfig {
             known: ["host", "port", "qos", "keep_alive", "keepAlive", "security", "protocolVersion", "rpcTimeoutMs",
                     "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
                     "maxIncomingMessageBytes", "maxPendingRpcs", "maxPendingRpcsPerDevice",
-                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity"],
+                    "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity", "minPackSendDelayMS"],
             ignored: [
                 "remoteShell": "no remote shell", "remoteConfiguration": "configuration is read from files only",
                 "statistics": "statistics are answered by the gateway_stats RPC", "deviceFiltering": "not supported",
-                "minPackSendDelayMS": "batches are sent as soon as the previous one is acknowledged",
                 "minPackSizeToSend": "batches are sized by the server's payload limit",
                 "checkConnectorsConfigurationInSeconds": "configuration is read at start",
                 "handleDeviceRenaming": "renames are always handled",
@@ -87,7 +86,7 @@ extension GatewayConfig {
         let (security, insecure) = loadSecurity(node["security"], tokenOverride: envToken)
         let version = node["protocolVersion"].oneOf(["3.1.1", "5"], default: "5")!
         guard let host, let security else { return nil }
-        return ThingsBoardConfig(
+        var config = ThingsBoardConfig(
             host: host, port: port, qos: qos, keepAliveSeconds: keepAlive, security: security, tlsInsecure: insecure,
             protocolVersion: version == "5" ? .v5 : .v311,
             rpcTimeoutMs: node["rpcTimeoutMs"].int(default: 5000, in: 50...600_000),
@@ -100,6 +99,8 @@ extension GatewayConfig {
             maxIncomingMessageBytes: node["maxIncomingMessageBytes"].int(default: 1 << 20, in: 1024...268_435_455),
             maxPendingRPCs: node["maxPendingRpcs"].int(default: 512, in: 1...100_000),
             maxPendingRPCsPerDevice: node["maxPendingRpcsPerDevice"].int(default: 32, in: 1...100_000))
+        config.minPackSendDelayMs = node["minPackSendDelayMS"].int(default: 50, in: 0...10_000)
+        return config
     }
 
     static func loadSecurity(_ node: ConfigNode, tokenOverride: String?) -> (ThingsBoardConfig.Security?, Bool) {

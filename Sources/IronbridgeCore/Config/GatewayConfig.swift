@@ -55,6 +55,9 @@ public struct ThingsBoardConfig: Sendable, Equatable {
     /// RPCs waiting for their reply, in total and per device; beyond them an RPC is answered `busy` at once.
     public var maxPendingRPCs: Int = 512
     public var maxPendingRPCsPerDevice: Int = 32
+    /// While data keeps coming, the sender publishes at most once per this interval, so that the
+    /// polls that arrive meanwhile share one batch (`minPackSendDelayMS`, as in the Python gateway).
+    public var minPackSendDelayMs: Int = 50
 
     public var mqttConfiguration: MQTTConfiguration {
         var configuration = MQTTConfiguration(

@@ -55,7 +55,8 @@ public final class PlatformLink: Sendable {
         self.admission = RPCAdmission(maxTotal: configuration.maxPendingRPCs, maxPerDevice: configuration.maxPendingRPCsPerDevice)
         (registryChanges, registryChangeInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.maxPendingRPCs))
         self.sender = UploadSender(client: client, store: store, registry: registry, gate: gate, statistics: statistics,
-                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger)
+                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount,
+                                   minSendInterval: .milliseconds(configuration.minPackSendDelayMs), logger: logger)
         client.setMaxInflightMessages(configuration.maxInflightMessages)
     }
 

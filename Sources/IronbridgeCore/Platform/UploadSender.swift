@@ -15,13 +15,15 @@ final class UploadSender: Sendable {
     private let logger: Logger
     private let qos: Int
     private let readCount: Int
+    /// The least time between two sends while data keeps coming (`minPackSendDelayMS`).
+    private let minSendInterval: Duration
     private let limits: Mutex<SessionLimits>
     private let idle = Mutex<Bool>(true)
     /// Records per read while a backlog drains.
     static let drainWindowRecords = 100
 
     init(client: MQTTClient, store: any UploadStore, registry: DeviceRegistry, gate: ConnectionGate, statistics: GatewayStatistics,
-         limits: SessionLimits, qos: Int, readCount: Int, logger: Logger) {
+         limits: SessionLimits, qos: Int, readCount: Int, minSendInterval: Duration = .zero, logger: Logger) {
         self.client = client
         self.store = store
         self.registry = registry
@@ -30,6 +32,7 @@ final class UploadSender: Sendable {
         self.limits = Mutex(limits)
         self.qos = qos
         self.readCount = readCount
+        self.minSendInterval = minSendInterval
         self.logger = logger
     }
 
@@ -65,24 +68,27 @@ final class UploadSender: Sendable {
                 }
                 // While a backlog drains, windows are small, so that live data (a share of every
                 // window) waits for one short window, not for a long one, at the server's rate.
-                let items = await store.peek(maxCount: draining ? min(readCount, Self.drainWindowRecords) : readCount)
+                let window = draining ? min(readCount, Self.drainWindowRecords) : readCount
+                let items = await store.peek(maxCount: window)
                 draining = await store.statistics().draining
                 if let line = drain.update(draining: draining, pointsSent: statistics.snapshot.pointsSent) {
                     logger.notice("\(line)")
                 }
                 if items.isEmpty {
                     idle.withLock { $0 = true }
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask { await self.store.waitForData() }
-                        group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
-                        await group.next()
-                        group.cancelAll()
-                    }
+                    await store.waitForData()
                     continue
                 }
                 idle.withLock { $0 = false }
+                let started = ContinuousClock.now
                 try await send(items, rate: &rate)
                 rejections = 0
+                // A window that was not full: what arrives in the next moments goes in one batch,
+                // not in one message per poll. A full window (a backlog) goes on at once.
+                if window > items.count, minSendInterval > .zero {
+                    let rest = minSendInterval - (ContinuousClock.now - started)
+                    if rest > .zero { try? await Task.sleep(for: rest) }
+                }
             } catch let error as MQTTError {
                 switch error.kind {
                 case .notConnected, .stopped:

@@ -93,10 +93,7 @@ public final class UploadBuffer: UploadStore {
 
     // MARK: UploadStore
 
-    public func append(_ uploads: [Upload]) async { appendNow(uploads) }
-
-    /// The synchronous form of `append`, usable from any thread.
-    public func appendNow(_ uploads: [Upload]) {
+    public func append(_ uploads: [Upload]) {
         guard !uploads.isEmpty else { return }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
             let now = UnixTime.nowMilliseconds

@@ -123,9 +123,8 @@ final class ModbusDevicePoller {
         var telemetry: [DataPoint] = []
         var attributes: [DataPoint] = []
         telemetry.reserveCapacity(config.timeseries.count)
-        let itemResults = (try? plan.itemResults(results)) ?? Array(repeating: nil, count: keys.count)
-        for index in keys.indices {
-            guard let raw = itemResults[index] else { continue }
+        // A result that does not fit its request was already refused by the connection; nothing is sent then.
+        try? plan.forEachItem(in: results) { index, raw in
             let key = keys[index]
             let value: JSONValue
             do {
@@ -140,9 +139,9 @@ final class ModbusDevicePoller {
                     keyProblems[index] = text
                     logger.warning("Modbus device '\(config.name)': key '\(key.tag)' at \(key.address): \(text)")
                 }
-                continue
+                return
             }
-            guard filters[index].admit(value, nowMs: timestamp) else { continue }
+            guard filters[index].admit(value, nowMs: timestamp) else { return }
             if key.role == .attribute {
                 attributes.append(DataPoint(key.tag, value))
             } else {

@@ -11,18 +11,20 @@ import Synchronization
 ///
 /// It serves two queues: urgent jobs (RPCs, attribute writes), always first and also
 /// between the requests of a poll; and the devices' polls, each when due. Results go
-/// back to async callers through continuations, and poll results into an AsyncStream.
+/// back to async callers through continuations, and poll results to `output`, called on
+/// this thread (the connector hands them to the store from here).
 ///
 /// `@unchecked Sendable`: the mutable members (`urgent`, `stopRequested`, `thread`,
 /// `exited`, `exitWaiters`) are only touched while holding `condition`; everything
 /// else is immutable and Sendable. The session and pollers live on the thread only.
 final class ModbusLineWorker: @unchecked Sendable {
     typealias Job = @Sendable (ModbusLineSession) -> Void
+    /// Receives every poll's outcome, on the line thread.
+    typealias Output = @Sendable (ModbusEvent) -> Void
 
     let endpoint: ModbusEndpoint
     let devices: [ModbusDeviceConfig]
     private let startOffsetsMs: [Int]
-    private let events: AsyncStream<ModbusEvent>.Continuation
     private let logger: Logger
     private let condition = NSCondition()
     private var urgent: [Job] = []
@@ -32,28 +34,27 @@ final class ModbusLineWorker: @unchecked Sendable {
     private var exited = false
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(endpoint: ModbusEndpoint, devices: [ModbusDeviceConfig], startOffsetsMs: [Int],
-         events: AsyncStream<ModbusEvent>.Continuation, logger: Logger) {
+    init(endpoint: ModbusEndpoint, devices: [ModbusDeviceConfig], startOffsetsMs: [Int], logger: Logger) {
         self.endpoint = endpoint
         self.devices = devices
         self.startOffsetsMs = startOffsetsMs
-        self.events = events
         self.logger = logger
     }
 
     /// The reconnect policy of the line: its first device's (one connection, one policy).
     private var policy: ModbusRetryPolicy { devices.first?.policy ?? ModbusRetryPolicy() }
 
-    /// Starts the thread (once). With a `monitor`, the thread beats its heartbeat (the systemd
-    /// watchdog: a request stuck in libmodbus stops the beats) and reports round trips.
-    func start(monitor: GatewayMonitor? = nil) {
+    /// Starts the thread (once), which reports every poll to `output`. With a `monitor`, the thread
+    /// beats its heartbeat (the systemd watchdog: a request stuck in libmodbus stops the beats) and
+    /// reports round trips.
+    func start(monitor: GatewayMonitor? = nil, output: @escaping Output) {
         condition.lock()
         defer { condition.unlock() }
         guard !started, !stopRequested else { return }
         started = true
         let heartbeat = monitor?.health.register("Modbus line \(endpoint)")
         let thread = Thread { [self] in
-            self.main(heartbeat: heartbeat, monitor: monitor)
+            self.main(heartbeat: heartbeat, monitor: monitor, output: output)
             heartbeat?.retire()
         }
         thread.name = "modbus \(endpoint)"
@@ -132,7 +133,7 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     // MARK: - The thread
 
-    private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?) {
+    private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?, output: @escaping Output) {
         let session = ModbusLineSession(endpoint: endpoint, policy: policy, logger: logger)
         session.stopping = { [self] in
             condition.lock()
@@ -149,7 +150,7 @@ final class ModbusLineWorker: @unchecked Sendable {
                 logger.error("Modbus device '\(device.name)' is not polled: \(error)")
             }
         }
-        let emit: (ModbusEvent) -> Void = { self.events.yield($0) }
+        let emit: (ModbusEvent) -> Void = output
         let runUrgent = {
             heartbeat?.beat()
             while let job = self.nextUrgent() { job(session) }
