@@ -165,6 +165,7 @@ public final class GPIOConnector: Connector {
     // MARK: - Running
 
     public func run(context: ConnectorContext) async {
+        queue.attach { [self] events in deliver(events, to: context) }
         startSimulations()
         for worker in workers { worker.start(health: context.monitor.health) }
         await withTaskCancellationHandler {
@@ -172,7 +173,7 @@ public final class GPIOConnector: Connector {
                 group.addTask { await self.restoreOutputs(context) }
                 while !Task.isCancelled {
                     await queue.wait()
-                    await deliver(queue.drain(), to: context)
+                    deliver(queue.drain(), to: context)
                 }
             }
         } onCancel: {
@@ -180,7 +181,7 @@ public final class GPIOConnector: Connector {
         }
         for worker in workers { worker.stop() }
         for worker in workers { await worker.waitUntilFinished() }
-        await deliver(queue.drain(), to: context)
+        deliver(queue.drain(), to: context)
     }
 
     /// Sets simulated inputs to their initial level and starts their toggling.
@@ -233,9 +234,9 @@ public final class GPIOConnector: Connector {
         }
     }
 
-    private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) async {
+    private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) {
         var telemetry: [TelemetryRecord] = []
-        func flush() async {
+        func flush() {
             if !telemetry.isEmpty { context.sendTelemetry(telemetry) }
             telemetry.removeAll()
         }
@@ -243,18 +244,18 @@ public final class GPIOConnector: Connector {
             switch event {
             case .telemetry(let record): telemetry.append(record)
             case .attributes(let device, let values):
-                await flush()
+                flush()
                 context.sendAttributes(device: device, values: values)
             case .connected(let device):
-                await flush()
+                flush()
                 context.deviceConnected(device)
             case .disconnected(let device):
-                await flush()
+                flush()
                 context.deviceDisconnected(device)
             case .error:
                 context.recordError()
             }
         }
-        await flush()
+        flush()
     }
 }

@@ -12,12 +12,16 @@ enum GPIOConnectorEvent: Sendable, Equatable {
     case error
 }
 
-/// A queue that any thread may push to without waiting, drained by one async consumer.
-/// Unlike an AsyncStream it keeps what was pushed when the consumer's task is cancelled, so
-/// the last reports (outputs set to their safe state at shutdown) still go out.
+/// Where chip threads and RPC handlers put their reports. Once the connector runs, a `target`
+/// is attached and every push is delivered by it on the pushing thread (an edge goes from the
+/// chip thread to the store with no hand-off); before that, pushes are kept and go first.
+/// The waiting part serves the connector's task, which waits here until it is interrupted.
 final class GPIOEventQueue: Sendable {
+    typealias Target = @Sendable ([GPIOConnectorEvent]) -> Void
+
     private struct State {
         var items: [GPIOConnectorEvent] = []
+        var target: Target?
         var waiter: CheckedContinuation<Void, Never>?
         var interrupted = false
     }
@@ -28,12 +32,23 @@ final class GPIOEventQueue: Sendable {
 
     func push(_ events: [GPIOConnectorEvent]) {
         guard !events.isEmpty else { return }
-        let waiter = state.withLock { state in
+        let (target, waiter) = state.withLock { state -> (Target?, CheckedContinuation<Void, Never>?) in
+            if let target = state.target { return (target, nil) }
             state.items.append(contentsOf: events)
             defer { state.waiter = nil }
-            return state.waiter
+            return (nil, state.waiter)
         }
+        target?(events)
         waiter?.resume()
+    }
+
+    /// From now on, pushes are delivered by `target` on the pushing thread; what was kept goes first.
+    func attach(_ target: @escaping Target) {
+        let kept = state.withLock { state in
+            defer { state.items.removeAll(); state.target = target }
+            return state.items
+        }
+        if !kept.isEmpty { target(kept) }
     }
 
     /// Returns once something is queued, or after `interrupt()`.
