@@ -31,6 +31,7 @@ struct RunCommand: AsyncParsableCommand {
         // Shut down in reverse order: the status socket and systemd's STOPPING=1 first, then the gateway.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gateway)]
         services.append(.init(service: SystemdService(gateway: gateway, environment: environment, logger: logger)))
+        services.append(.init(service: MemoryTrimService(logger: logger)))
         let socketPath = StatusSocketPath.forRun(option: statusSocket, config: setup.config, environment: environment)
         do {
             try FileManager.default.createDirectory(atPath: (socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true,

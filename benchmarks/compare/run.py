@@ -31,7 +31,7 @@ IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "60"))
 RPC_COUNT = int(os.environ.get("RPC_COUNT", "200"))
 STORAGE = os.environ.get("STORAGE", "memory")
 GATEWAYS = os.environ.get("GATEWAYS", "ironbridge,python").split(",")
-SCENARIOS = os.environ.get("SCENARIOS", "idle,5k,100k,syscalls,callgrind,gpio").split(",")
+SCENARIOS = os.environ.get("SCENARIOS", "idle,5k,100k,syscalls,callgrind,flood,gpio").split(",")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 LOADS = {  # name: (devices, registers per device, poll period ms)
@@ -391,6 +391,45 @@ def run_callgrind(platform, base):
     return result
 
 
+def run_flood(platform, base):
+    """Memory under an RPC flood (ironbridge): FLOOD RPCs published at once while 100 x 100 @ 100 ms runs."""
+    devices, registers, period = LOADS["100k"]
+    count = int(os.environ.get("FLOOD", "20000"))
+    platform.reset()
+    gateway = Gateway("ironbridge", os.path.join(base, "ironbridge-flood"),
+                      [("modbus", "modbus", modbus_connector(devices, registers, period))])
+    result = {"gateway": "ironbridge", "load": "flood"}
+    try:
+        if not wait_for_data(platform, 60):
+            result["error"] = "no telemetry"
+            return result
+        time.sleep(5)
+        before = gateway.memory_kb("VmRSS") / 1024
+        peak = before
+        for request_id in range(1, count + 1):
+            device = f"Bench {request_id % devices}"
+            platform.client.publish("v1/gateway/rpc", json.dumps(
+                {"device": device, "data": {"id": request_id, "method": "setValue", "params": request_id % 1000}}), qos=1)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            peak = max(peak, gateway.memory_kb("VmRSS") / 1024)
+            with platform.lock:
+                if len(platform.replies) >= count:
+                    break
+            time.sleep(0.2)
+        time.sleep(35)  # past one period of the gateway's memory trim (30 s)
+        with platform.lock:
+            replies = list(platform.replies.values())
+        busy = sum(1 for _, data in replies if "busy" in json.dumps(data).lower())
+        errors = sum(1 for _, data in replies if "error" in json.dumps(data).lower())
+        result.update({"rpcs": count, "replies": len(replies), "busy": busy, "errors": errors,
+                       "rss_before_mb": before, "rss_peak_mb": max(peak, gateway.memory_kb("VmHWM") / 1024),
+                       "rss_after_mb": gateway.memory_kb("VmRSS") / 1024})
+    finally:
+        gateway.stop()
+    return result
+
+
 def run_gpio(platform, base):
     """Edge -> telemetry latency on the simulated chip: arrival time minus the edge's timestamp (ms resolution)."""
     platform.reset()
@@ -462,6 +501,11 @@ def report(results, meta):
     if r and "error" not in r:
         lines.append(f"- Instructions per poll (ironbridge, 10 x 50 @ 100 ms, callgrind over 20 s, {r['polls']} polls): "
                      f"**{fmt(r['instructions_per_poll'], 0)}**")
+    r = by.get(("ironbridge", "flood"))
+    if r and "error" not in r:
+        lines.append(f"- RPC flood (ironbridge, {r['rpcs']} write RPCs published at once during 100 x 100 @ 100 ms): "
+                     f"{r['replies']} replies ({r['errors']} errors, {r['busy']} of them `busy`); RSS {fmt(r['rss_before_mb'], 1)} MB before, "
+                     f"peak {fmt(r['rss_peak_mb'], 1)} MB, {fmt(r['rss_after_mb'], 1)} MB 35 s after")
     r = by.get(("ironbridge", "gpio"))
     if r and "error" not in r:
         lines.append(f"- GPIO edge -> telemetry at the platform (simulated chip, {r['edges']} edges, ms timestamps): "
@@ -522,6 +566,9 @@ def main():
         if "callgrind" in SCENARIOS and shutil.which("valgrind"):
             log("ironbridge: instructions per poll (callgrind) ...")
             results.append(run_callgrind(platform, base))
+        if "flood" in SCENARIOS:
+            log("ironbridge: RPC flood ...")
+            results.append(run_flood(platform, base))
         if "gpio" in SCENARIOS:
             log("ironbridge: GPIO edge latency ...")
             results.append(run_gpio(platform, base))
