@@ -1,6 +1,10 @@
 import CModbus
-import Foundation
+import Dispatch
+import IronbridgeSystem
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Modbus slave (server) for simulators and tests, built on libmodbus's server side:
 /// `modbus_new_tcp` + `modbus_tcp_listen` with a poll() loop over many clients, or
@@ -81,7 +85,7 @@ public final class ModbusServer: Sendable {
             context: context, medium: medium, store: store, wake: wake, unitIds: units,
             maxClients: configuration.maxClients)
         let loop = self.loop
-        let thread = Thread { loop.run() }
+        let thread = SystemThread { loop.run() }
         thread.name = "modbus-server \(endpoint)"
         thread.start()
     }
