@@ -112,6 +112,7 @@ let package = Package(
 
         .testTarget(name: "IronbridgeMQTTTests", dependencies: ["IronbridgeMQTT", "IronbridgeTestSupport"]),
         .testTarget(name: "IronbridgeModbusTests", dependencies: ["IronbridgeModbus"]),
+        .testTarget(name: "IronbridgeSystemTests", dependencies: ["IronbridgeSystem"]),
         .testTarget(
             name: "IronbridgeGPIOTests", dependencies: ["IronbridgeGPIO", "CGPIODMock", "IronbridgeTestSupport"],
             swiftSettings: libgpiodSwiftSettings),
