@@ -11,7 +11,7 @@ import Glibc
 /// `modbus_new_rtu` + `modbus_set_slave` on a serial device; each request is read with
 /// `modbus_receive` and answered with `modbus_reply` from a `modbus_mapping_t`.
 ///
-/// Thread rules: it serves on its own dedicated `Thread` (never Swift's cooperative
+/// Thread rules: it serves on its own dedicated `SystemThread` (never Swift's cooperative
 /// pool), started by `init`. All methods are thread-safe: the register accessors, the
 /// counters and the faults share one `Mutex` with the serving thread, which holds it
 /// while it answers a request. ``stop(timeout:)`` wakes the thread through a self-pipe
