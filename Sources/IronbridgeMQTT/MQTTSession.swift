@@ -217,7 +217,7 @@ final class MQTTSession: @unchecked Sendable {
 
     /// Sleeps up to `seconds`, returning early when `stop()` is called.
     private func sleepUnlessStopped(_ seconds: Double) {
-        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(max(0, seconds) * 1e9)
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(min(max(0, seconds), 1e9) * 1e9)
         wakeup.lock()
         while !isStopping && SystemClock.monotonicNanoseconds() < deadline {
             beat()
