@@ -15,8 +15,8 @@ public final class SystemThread: @unchecked Sendable {
         self.body = body
     }
 
-    /// Starts the thread; it runs `body` once and ends. Fails only if the system has no
-    /// threads left (then it stops the process, as Foundation's Thread would).
+    /// Starts the thread; it runs `body` once and ends. If the system cannot create a thread
+    /// (out of memory or over its thread limit), the process stops, naming the thread.
     public func start() {
         let context = Unmanaged.passRetained(self).toOpaque()
         var attributes = pthread_attr_t()
@@ -44,8 +44,8 @@ public final class SystemThread: @unchecked Sendable {
         body()
     }
 
-    /// Names the calling thread through /proc/thread-self/comm (what pthread_setname_np does on
-    /// Linux; Swift does not see that function, glibc declares it only for _GNU_SOURCE).
+    /// Names the calling thread through /proc/thread-self/comm: the name pthread_setname_np would
+    /// set (Swift does not see that function; glibc declares it only under _GNU_SOURCE).
     private static func setCurrentName(_ name: String) {
         #if os(Linux)
         var bytes = Array(name.utf8.prefix(15))
