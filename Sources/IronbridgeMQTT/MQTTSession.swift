@@ -1,7 +1,10 @@
 import CMosquitto
-import Foundation
+import IronbridgeSystem
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Calls `mosquitto_lib_init` once per process.
 private let libraryInitialisation: Void = { _ = mosquitto_lib_init() }()
@@ -41,7 +44,7 @@ final class MQTTSession: @unchecked Sendable {
     private let inboundBudget: InboundBudget
     private let state = Locked(State())
     /// Wakes the network thread out of a back-off sleep when stopping.
-    private let wakeup = NSCondition()
+    private let wakeup = ThreadCondition()
     /// Called by the network thread at least once a second while it is not stuck (the watchdog).
     /// Boxed in a struct: a closure that is itself the generic `Value` of `Locked` is reabstracted
     /// on every `inout` access, and the written-back copy wraps the previous one in two more
@@ -146,7 +149,7 @@ final class MQTTSession: @unchecked Sendable {
             return s.started
         }
         guard !alreadyStarted else { return }
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             self.runNetworkLoop()
             self.networkThreadDidExit()
         }
@@ -217,11 +220,11 @@ final class MQTTSession: @unchecked Sendable {
 
     /// Sleeps up to `seconds`, returning early when `stop()` is called.
     private func sleepUnlessStopped(_ seconds: Double) {
-        let deadline = Date(timeIntervalSinceNow: seconds)
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(min(max(0, seconds), 1e9) * 1e9)
         wakeup.lock()
-        while !isStopping && Date() < deadline {
+        while !isStopping && SystemClock.monotonicNanoseconds() < deadline {
             beat()
-            _ = wakeup.wait(until: min(deadline, Date(timeIntervalSinceNow: 1)))
+            wakeup.wait(untilNanoseconds: min(deadline, SystemClock.monotonicNanoseconds() &+ 1_000_000_000))
         }
         wakeup.unlock()
     }
@@ -242,7 +245,7 @@ final class MQTTSession: @unchecked Sendable {
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 failure = describe(rc: rc, errno: errno)
             } else {
-                let started = Date()
+                let started = SystemClock.monotonicNanoseconds()
                 while true {
                     beat()
                     rc = mosquitto_loop(handle, 100, 1)
@@ -254,7 +257,7 @@ final class MQTTSession: @unchecked Sendable {
                         break
                     }
                     if isStopping && !connected { break }
-                    if !wasConnected && Date().timeIntervalSince(started) > connackTimeout {
+                    if !wasConnected && Double(SystemClock.monotonicNanoseconds() &- started) / 1e9 > connackTimeout {
                         failure = "no CONNACK within \(Int(connackTimeout)) s"
                         break
                     }

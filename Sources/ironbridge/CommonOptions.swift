@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import GPIOConnector
 import IronbridgeCore
+import IronbridgeSystem
 import ModbusConnector
 import Logging
 
@@ -26,7 +27,7 @@ struct CommonOptions: ParsableArguments {
 enum LogSetup {
     static func bootstrap(level: Logger.Level, environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
         if environment["JOURNAL_STREAM"].map({ !$0.isEmpty }) == true {
-            let lock = NSLock()
+            let lock = ThreadLock()
             LoggingSystem.bootstrap { _ in JournalLogHandler(level: level, lock: lock) }
         } else {
             LoggingSystem.bootstrap { label in
@@ -48,8 +49,8 @@ enum Connectors {
 
 func printDiagnostics(_ error: ConfigError) {
     let errors = error.diagnostics.filter { $0.severity == .error }
-    FileHandle.standardError.write(Data("configuration has \(errors.count) error(s):\n".utf8))
+    StandardStream.writeError("configuration has \(errors.count) error(s):\n")
     for diagnostic in error.diagnostics {
-        FileHandle.standardError.write(Data("  \(diagnostic)\n".utf8))
+        StandardStream.writeError("  \(diagnostic)\n")
     }
 }

@@ -1,8 +1,12 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IronbridgeCore
+import IronbridgeSystem
 import Logging
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         services.append(.init(service: MemoryTrimService(logger: logger)))
         let socketPath = StatusSocketPath.forRun(option: statusSocket, config: setup.config, environment: environment)
         do {
-            try FileManager.default.createDirectory(atPath: (socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
             services.append(.init(service: try StatusService(gateway: gateway, path: socketPath, logger: logger)))
         } catch {
@@ -59,7 +63,7 @@ enum Restart {
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", arguments)
         // Only reached when execv failed.
-        FileHandle.standardError.write(Data("ironbridge: restart failed: \(String(cString: strerror(errno)))\n".utf8))
+        StandardStream.writeError("ironbridge: restart failed: \(String(cString: strerror(errno)))\n")
         exit(1)
     }
 }

@@ -1,6 +1,6 @@
-import Foundation
 import IronbridgeCore
 import IronbridgeGPIO
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -148,7 +148,7 @@ final class GPIOChipWorker: Sendable {
     /// least every tick), so a call stuck in libgpiod stops the systemd watchdog's pings.
     func start(health: HealthRegistry? = nil) {
         let heartbeat = health?.register("GPIO chip \(chipText)")
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             loop(heartbeat: heartbeat)
             finish()
             heartbeat?.retire()

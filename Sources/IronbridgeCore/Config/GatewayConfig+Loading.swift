@@ -1,6 +1,9 @@
-import Foundation
+import FoundationEssentials
 import IronbridgeMQTT
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension GatewayConfig {
     /// Environment variables that override the connection settings, so that a container or a
@@ -32,8 +35,8 @@ extension GatewayConfig {
         let level = root["logLevel"].oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
         let dataFolderPath = root["dataFolder"].string(default: "data")
         let dataFolder = URL(fileURLWithPath: dataFolderPath, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dataFolder.path, isDirectory: &isFolder), !isFolder.boolValue {
+        var info = stat()
+        if stat(dataFolder.path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
             root["dataFolder"].error("\(dataFolder.path) is a file, not a folder; the gateway keeps its device registry and storage there")
         }
         let storage = loadStorage(root["storage"], configFolder: file.deletingLastPathComponent(), dataFolder: dataFolder)

@@ -1,5 +1,5 @@
-import Foundation
 import IronbridgeMQTT
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -112,7 +112,7 @@ public final class PlatformLink: Sendable {
                 return state.reason != reason
             }
             let note = isNew ? " (further attempts are logged at debug level until the reason changes)" : ""
-            logger.log(level: isNew ? .warning : .debug, "\(reason); retrying in \(String(format: "%.1f", retry)) s\(note)")
+            logger.log(level: isNew ? .warning : .debug, "\(reason); retrying in \(TextFormat.fixed(retry, decimals: 1)) s\(note)")
         case .disconnected(let reason):
             gate.close()
             logger.warning("\(reason); reconnecting")

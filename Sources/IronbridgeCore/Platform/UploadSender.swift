@@ -1,4 +1,5 @@
 import IronbridgeMQTT
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -97,7 +98,7 @@ final class UploadSender: Sendable {
                     // E.g. 0x97 quota exceeded: the batch stays in the store and goes again, later each time.
                     let delay = rejectionBackoff.delay(attempt: rejections)
                     rejections += 1
-                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); it stays stored and is sent again in \(String(format: "%.1f", delay)) s")
+                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); it stays stored and is sent again in \(TextFormat.fixed(delay, decimals: 1)) s")
                     try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 default:
                     logger.error("\(error); retrying in 1 s")

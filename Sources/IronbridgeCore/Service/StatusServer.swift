@@ -1,6 +1,9 @@
-import Foundation
+import IronbridgeSystem
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers `ironbridge status` on a local Unix stream socket: each client that connects gets
 /// the current report as one JSON document, then the connection is closed. The socket file is
@@ -50,7 +53,7 @@ public final class StatusServer: Sendable {
 
     /// Serves until `stop()`, on its own thread.
     public func start() {
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             self.serve()
             close(self.listener)
             unlink(self.path)

@@ -1,5 +1,5 @@
-import Foundation
 import IronbridgeModbus
+import IronbridgeSystem
 import Logging
 import IronbridgeCore
 import Synchronization
@@ -26,7 +26,7 @@ final class ModbusLineWorker: @unchecked Sendable {
     let devices: [ModbusDeviceConfig]
     private let startOffsetsMs: [Int]
     private let logger: Logger
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var urgent: [Job] = []
     private var urgentHead = 0
     private var stopRequested = false
@@ -53,7 +53,7 @@ final class ModbusLineWorker: @unchecked Sendable {
         guard !started, !stopRequested else { return }
         started = true
         let heartbeat = monitor?.health.register("Modbus line \(endpoint)")
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             self.main(heartbeat: heartbeat, monitor: monitor, output: output)
             heartbeat?.retire()
         }
@@ -159,7 +159,7 @@ final class ModbusLineWorker: @unchecked Sendable {
             switch work {
             case .job(let job): job(session)
             case .poll(let index):
-                if pollers[index].nextDueNs <= ModbusClock.nowNs() {
+                if pollers[index].nextDueNs <= SystemClock.monotonicNanoseconds() {
                     pollers[index].poll(session, emit: emit, between: runUrgent)
                 } else {
                     pollers[index].reportPeriodically(emit: emit)
@@ -189,13 +189,13 @@ final class ModbusLineWorker: @unchecked Sendable {
             heartbeat?.beat()
             if let job = dequeueLocked() { return .job(job) }
             guard let due = pollers.indices.min(by: { pollers[$0].nextWakeNs < pollers[$1].nextWakeNs }) else {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+                condition.wait(nanoseconds: 1_000_000_000)
                 continue
             }
-            let now = ModbusClock.nowNs()
+            let now = SystemClock.monotonicNanoseconds()
             let dueNs = pollers[due].nextWakeNs
             if dueNs <= now { return .poll(due) }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: min(Double(dueNs - now) / 1e9, 1)))
+            condition.wait(untilNanoseconds: min(dueNs, now + 1_000_000_000))
         }
         return nil
     }
