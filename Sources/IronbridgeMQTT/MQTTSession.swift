@@ -34,7 +34,6 @@ final class MQTTSession: @unchecked Sendable {
         var connectAnnounced = true
         var sessionPresent = false
         var threadExited = false
-        var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let configuration: MQTTConfiguration
@@ -43,6 +42,8 @@ final class MQTTSession: @unchecked Sendable {
     private let events: AsyncStream<MQTTEvent>.Continuation
     private let inboundBudget: InboundBudget
     private let state = Locked(State())
+    /// Set once the network thread has ended (what `stop` waits for, within its time limit).
+    private let networkThreadEnded = AsyncState(false)
     /// Wakes the network thread out of a back-off sleep when stopping.
     private let wakeup = ThreadCondition()
     /// Called by the network thread at least once a second while it is not stuck (the watchdog).
@@ -183,31 +184,15 @@ final class MQTTSession: @unchecked Sendable {
     /// Returns when the network thread has ended, or when the calling task is cancelled
     /// (stop's time limit), whichever comes first.
     private func waitForNetworkThread() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let done = state.withLock { s in
-                    if !s.threadExited && !Task.isCancelled { s.exitWaiters.append(continuation) }
-                    return s.threadExited || Task.isCancelled
-                }
-                if done { continuation.resume() }
-            }
-        } onCancel: {
-            let waiters = state.withLock { s in
-                defer { s.exitWaiters = [] }
-                return s.exitWaiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
+        await networkThreadEnded.wait(until: { $0 })
     }
 
     private func networkThreadDidExit() {
-        let waiters = state.withLock { s in
+        state.withLock { s in
             s.threadExited = true
             s.connected = false
-            defer { s.exitWaiters = [] }
-            return s.exitWaiters
         }
-        for waiter in waiters { waiter.resume() }
+        networkThreadEnded.withLock { $0 = true }
     }
 
     private func wakeNetworkThread() {

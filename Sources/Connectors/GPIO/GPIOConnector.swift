@@ -168,16 +168,10 @@ public final class GPIOConnector: Connector {
         queue.attach { [self] events in deliver(events, to: context) }
         startSimulations()
         for worker in workers { worker.start(health: context.monitor.health) }
-        await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.restoreOutputs(context) }
-                while !Task.isCancelled {
-                    await queue.wait()
-                    deliver(queue.drain(), to: context)
-                }
-            }
-        } onCancel: {
-            queue.interrupt()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.restoreOutputs(context) }
+            // Reports go to the store from the threads that push them; this waits until cancelled.
+            while await queue.waitForItems() { deliver(queue.drain(), to: context) }
         }
         for worker in workers { worker.stop() }
         for worker in workers { await worker.waitUntilFinished() }

@@ -1,5 +1,5 @@
 import IronbridgeCore
-import Synchronization
+import IronbridgeSystem
 
 /// What the chip threads and RPC handlers hand to `run(context:)`, which passes it on to the
 /// platform. Chip threads are plain threads: they cannot await, so they push here.
@@ -15,31 +15,27 @@ enum GPIOConnectorEvent: Sendable, Equatable {
 /// Where chip threads and RPC handlers put their reports. Once the connector runs, a `target`
 /// is attached and every push is delivered by it on the pushing thread (an edge goes from the
 /// chip thread to the store with no hand-off); before that, pushes are kept and go first.
-/// The waiting part serves the connector's task, which waits here until it is interrupted.
+/// The connector's task waits here (for what was kept) until it is cancelled.
 final class GPIOEventQueue: Sendable {
     typealias Target = @Sendable ([GPIOConnectorEvent]) -> Void
 
     private struct State {
         var items: [GPIOConnectorEvent] = []
         var target: Target?
-        var waiter: CheckedContinuation<Void, Never>?
-        var interrupted = false
     }
 
-    private let state = Mutex(State())
+    private let state = AsyncState(State())
 
     func push(_ event: GPIOConnectorEvent) { push([event]) }
 
     func push(_ events: [GPIOConnectorEvent]) {
         guard !events.isEmpty else { return }
-        let (target, waiter) = state.withLock { state -> (Target?, CheckedContinuation<Void, Never>?) in
-            if let target = state.target { return (target, nil) }
+        let target = state.withLock { state -> Target? in
+            if let target = state.target { return target }
             state.items.append(contentsOf: events)
-            defer { state.waiter = nil }
-            return (nil, state.waiter)
+            return nil
         }
         target?(events)
-        waiter?.resume()
     }
 
     /// From now on, pushes are delivered by `target` on the pushing thread; what was kept goes first.
@@ -51,32 +47,12 @@ final class GPIOEventQueue: Sendable {
         if !kept.isEmpty { target(kept) }
     }
 
-    /// Returns once something is queued, or after `interrupt()`.
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state in
-                if !state.items.isEmpty || state.interrupted {
-                    state.interrupted = false
-                    return true
-                }
-                state.waiter = continuation
-                return false
-            }
-            if ready { continuation.resume() }
-        }
+    /// Returns true once something is kept, false when the calling task is cancelled.
+    func waitForItems() async -> Bool {
+        await state.wait(until: { !$0.items.isEmpty })
     }
 
-    /// Wakes the waiter (or the next wait) without an item: used on cancellation.
-    func interrupt() {
-        let waiter = state.withLock { state in
-            defer { state.waiter = nil }
-            if state.waiter == nil { state.interrupted = true }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Takes everything queued.
+    /// Takes everything kept.
     func drain() -> [GPIOConnectorEvent] {
         state.withLock { state in
             defer { state.items.removeAll() }

@@ -18,7 +18,7 @@ public final class StatusServer: Sendable {
     private let logger: Logger
     private let listener: Int32
     private let stopRequested = Atomic<Bool>(false)
-    private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let finished = AsyncState(false)
 
     /// Binds and listens at `path`. Throws what failed (bind, chmod, ...), naming the path.
     public init(path: String, logger: Logger, report: @escaping @Sendable () -> JSONValue) throws(ServiceSocketError) {
@@ -57,12 +57,7 @@ public final class StatusServer: Sendable {
             self.serve()
             close(self.listener)
             unlink(self.path)
-            let waiters = self.finished.withLock { state in
-                state.done = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
+            self.finished.withLock { $0 = true }
         }
         thread.name = "ironbridge-status"
         thread.start()
@@ -71,13 +66,7 @@ public final class StatusServer: Sendable {
     /// Stops accepting, removes the socket file, and returns once the thread has ended.
     public func stop() async {
         stopRequested.store(true, ordering: .releasing)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { state in
-                if !state.done { state.waiters.append(continuation) }
-                return state.done
-            }
-            if done { continuation.resume() }
-        }
+        await finished.waitEvenIfCancelled(until: { $0 })
     }
 
     private func serve() {

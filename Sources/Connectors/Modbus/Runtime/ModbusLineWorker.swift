@@ -15,7 +15,7 @@ import Synchronization
 /// this thread (the connector hands them to the store from here).
 ///
 /// `@unchecked Sendable`: the mutable members (`urgent`, `stopRequested`, `thread`,
-/// `exited`, `exitWaiters`) are only touched while holding `condition`; everything
+/// `exited`) are only touched while holding `condition`; everything
 /// else is immutable and Sendable. The session and pollers live on the thread only.
 final class ModbusLineWorker: @unchecked Sendable {
     typealias Job = @Sendable (ModbusLineSession) -> Void
@@ -32,7 +32,8 @@ final class ModbusLineWorker: @unchecked Sendable {
     private var stopRequested = false
     private var started = false
     private var exited = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set once the thread has closed the line (what `stop()` waits for).
+    private let closed = AsyncState(false)
 
     init(endpoint: ModbusEndpoint, devices: [ModbusDeviceConfig], startOffsetsMs: [Int], logger: Logger) {
         self.endpoint = endpoint
@@ -63,18 +64,14 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     /// Stops the thread after its current request and waits for it to close the line.
     func stop() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            stopRequested = true
-            if exited || !started {
-                exited = true
-                condition.unlock()
-                continuation.resume()
-                return
-            }
-            exitWaiters.append(continuation)
-            condition.broadcast()
-            condition.unlock()
+        condition.lock()
+        stopRequested = true
+        let running = started && !exited
+        if !running { exited = true }
+        condition.broadcast()
+        condition.unlock()
+        if running {
+            await closed.waitEvenIfCancelled(until: { $0 })
         }
         drainAfterExit()
     }
@@ -169,10 +166,8 @@ final class ModbusLineWorker: @unchecked Sendable {
         session.shutDown()
         condition.lock()
         exited = true
-        let waiters = exitWaiters
-        exitWaiters = []
         condition.unlock()
-        for waiter in waiters { waiter.resume() }
+        closed.withLock { $0 = true }
     }
 
     private enum Work {
