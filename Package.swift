@@ -53,24 +53,28 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
+        // Threads, locks, the clock and text formatting on pthreads and Glibc, so that no module
+        // needs Foundation (which would load ICU: about 11 MB of an idle gateway's RSS).
+        .target(name: "IronbridgeSystem"),
+
         // One safe Swift wrapper per C library; the only code that imports its C module.
         .target(
             name: "IronbridgeMQTT",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CMosquitto", "IronbridgeSystem", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "IronbridgeModbus",
-            dependencies: ["CModbus", "COpenSSL"]),
+            dependencies: ["CModbus", "COpenSSL", "IronbridgeSystem"]),
         // libgpiod 1.x or 2.x, chosen at build time (see `libgpiodAPI` above).
         .target(
             name: "IronbridgeGPIO",
-            dependencies: ["CGPIOD"],
+            dependencies: ["CGPIOD", "IronbridgeSystem"],
             swiftSettings: libgpiodSwiftSettings),
 
         // The gateway: platform API, configuration, storage, device registry, connector protocol.
         .target(
             name: "IronbridgeCore",
             dependencies: [
-                "IronbridgeMQTT",
+                "IronbridgeMQTT", "IronbridgeSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,18 +82,18 @@ let package = Package(
         // Connectors: configuration -> sub-devices, polling, RPC handlers.
         .target(
             name: "ModbusConnector",
-            dependencies: ["IronbridgeCore", "IronbridgeModbus", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["IronbridgeCore", "IronbridgeModbus", "IronbridgeSystem", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Connectors/Modbus"),
         .target(
             name: "GPIOConnector",
-            dependencies: ["IronbridgeCore", "IronbridgeGPIO", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["IronbridgeCore", "IronbridgeGPIO", "IronbridgeSystem", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Connectors/GPIO"),
 
         // Thin command line front end.
         .executableTarget(
             name: "ironbridge",
             dependencies: [
-                "IronbridgeCore", "ModbusConnector", "GPIOConnector",
+                "IronbridgeCore", "ModbusConnector", "GPIOConnector", "IronbridgeSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -112,6 +116,7 @@ let package = Package(
 
         .testTarget(name: "IronbridgeMQTTTests", dependencies: ["IronbridgeMQTT", "IronbridgeTestSupport"]),
         .testTarget(name: "IronbridgeModbusTests", dependencies: ["IronbridgeModbus"]),
+        .testTarget(name: "IronbridgeSystemTests", dependencies: ["IronbridgeSystem"]),
         .testTarget(
             name: "IronbridgeGPIOTests", dependencies: ["IronbridgeGPIO", "CGPIODMock", "IronbridgeTestSupport"],
             swiftSettings: libgpiodSwiftSettings),

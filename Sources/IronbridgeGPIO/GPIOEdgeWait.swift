@@ -1,3 +1,4 @@
+import IronbridgeSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,10 +32,10 @@ public enum GPIOEdgeWait {
         var fds = watched.map { pollfd(fd: $0.fd, events: Int16(POLLIN | POLLPRI), revents: 0) }
         if let wake { fds.append(pollfd(fd: wake.fd, events: Int16(POLLIN), revents: 0)) }
 
-        let deadline = MonotonicClock.nanoseconds() &+ timeout.clampedNanoseconds
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeout.clampedNanoseconds
         var ready: Int32 = 0
         while true {
-            let now = MonotonicClock.nanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             let remaining = deadline > now ? deadline - now : 0
             let milliseconds = Int32(clamping: (remaining + 999_999) / 1_000_000)
             let result = SystemCall.status(retryingEINTR: false) {

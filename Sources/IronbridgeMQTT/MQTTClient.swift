@@ -1,5 +1,4 @@
 import CMosquitto
-import Foundation
 import Logging
 
 /// An MQTT client over libmosquitto that owns its connection for its whole life.

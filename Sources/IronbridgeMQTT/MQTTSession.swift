@@ -1,7 +1,10 @@
 import CMosquitto
-import Foundation
+import IronbridgeSystem
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Calls `mosquitto_lib_init` once per process.
 private let libraryInitialisation: Void = { _ = mosquitto_lib_init() }()
@@ -31,7 +34,6 @@ final class MQTTSession: @unchecked Sendable {
         var connectAnnounced = true
         var sessionPresent = false
         var threadExited = false
-        var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let configuration: MQTTConfiguration
@@ -40,10 +42,12 @@ final class MQTTSession: @unchecked Sendable {
     private let events: AsyncStream<MQTTEvent>.Continuation
     private let inboundBudget: InboundBudget
     private let state = Locked(State())
+    /// Set once the network thread has ended (what `stop` waits for, within its time limit).
+    private let networkThreadEnded = AsyncState(false)
     /// Wakes the network thread out of a back-off sleep when stopping.
-    private let wakeup = NSCondition()
+    private let wakeup = ThreadCondition()
     /// Called by the network thread at least once a second while it is not stuck (the watchdog).
-    private let heartbeat = Locked<(@Sendable () -> Void)?>(nil)
+    private let heartbeat = Locked(ClosureBox<(@Sendable () -> Void)?>(nil))
 
     init(configuration: MQTTConfiguration, events: AsyncStream<MQTTEvent>.Continuation, inboundBudget: InboundBudget, logger: Logger) throws(MQTTError) {
         self.inboundBudget = inboundBudget
@@ -104,9 +108,12 @@ final class MQTTSession: @unchecked Sendable {
             guard let message else { return }
             MQTTSession.from(context).didReceive(message.pointee)
         }
-        mosquitto_log_callback_set(handle) { _, context, level, text in
-            guard let text else { return }
-            MQTTSession.from(context).logger.trace("libmosquitto: \(String(cString: text))")
+        // libmosquitto formats a line for every packet whenever a log callback is set: only at trace level.
+        if logger.logLevel <= .trace {
+            mosquitto_log_callback_set(handle) { _, context, level, text in
+                guard let text else { return }
+                MQTTSession.from(context).logger.trace("libmosquitto: \(String(cString: text))")
+            }
         }
     }
 
@@ -116,9 +123,9 @@ final class MQTTSession: @unchecked Sendable {
 
     var isConnected: Bool { state.withLock { $0.connected } }
 
-    func setHeartbeat(_ beat: (@Sendable () -> Void)?) { heartbeat.withLock { $0 = beat } }
+    func setHeartbeat(_ beat: (@Sendable () -> Void)?) { heartbeat.withLock { $0.value = beat } }
 
-    private func beat() { heartbeat.withLock { $0 }?() }
+    private func beat() { heartbeat.withLock { $0.value }?() }
 
     /// Connected and every subscription acknowledged.
     var isReady: Bool { state.withLock { $0.connected && $0.connectAnnounced } }
@@ -135,7 +142,7 @@ final class MQTTSession: @unchecked Sendable {
             return s.started
         }
         guard !alreadyStarted else { return }
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             self.runNetworkLoop()
             self.networkThreadDidExit()
         }
@@ -169,31 +176,15 @@ final class MQTTSession: @unchecked Sendable {
     /// Returns when the network thread has ended, or when the calling task is cancelled
     /// (stop's time limit), whichever comes first.
     private func waitForNetworkThread() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let done = state.withLock { s in
-                    if !s.threadExited && !Task.isCancelled { s.exitWaiters.append(continuation) }
-                    return s.threadExited || Task.isCancelled
-                }
-                if done { continuation.resume() }
-            }
-        } onCancel: {
-            let waiters = state.withLock { s in
-                defer { s.exitWaiters = [] }
-                return s.exitWaiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
+        await networkThreadEnded.wait(until: { $0 })
     }
 
     private func networkThreadDidExit() {
-        let waiters = state.withLock { s in
+        state.withLock { s in
             s.threadExited = true
             s.connected = false
-            defer { s.exitWaiters = [] }
-            return s.exitWaiters
         }
-        for waiter in waiters { waiter.resume() }
+        networkThreadEnded.withLock { $0 = true }
     }
 
     private func wakeNetworkThread() {
@@ -206,11 +197,11 @@ final class MQTTSession: @unchecked Sendable {
 
     /// Sleeps up to `seconds`, returning early when `stop()` is called.
     private func sleepUnlessStopped(_ seconds: Double) {
-        let deadline = Date(timeIntervalSinceNow: seconds)
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(min(max(0, seconds), 1e9) * 1e9)
         wakeup.lock()
-        while !isStopping && Date() < deadline {
+        while !isStopping && SystemClock.monotonicNanoseconds() < deadline {
             beat()
-            _ = wakeup.wait(until: min(deadline, Date(timeIntervalSinceNow: 1)))
+            wakeup.wait(untilNanoseconds: min(deadline, SystemClock.monotonicNanoseconds() &+ 1_000_000_000))
         }
         wakeup.unlock()
     }
@@ -231,7 +222,7 @@ final class MQTTSession: @unchecked Sendable {
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 failure = describe(rc: rc, errno: errno)
             } else {
-                let started = Date()
+                let started = SystemClock.monotonicNanoseconds()
                 while true {
                     beat()
                     rc = mosquitto_loop(handle, 100, 1)
@@ -243,7 +234,7 @@ final class MQTTSession: @unchecked Sendable {
                         break
                     }
                     if isStopping && !connected { break }
-                    if !wasConnected && Date().timeIntervalSince(started) > connackTimeout {
+                    if !wasConnected && Double(SystemClock.monotonicNanoseconds() &- started) / 1e9 > connackTimeout {
                         failure = "no CONNACK within \(Int(connackTimeout)) s"
                         break
                     }

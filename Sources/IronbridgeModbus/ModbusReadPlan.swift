@@ -32,6 +32,36 @@ public struct ModbusReadPlan: Sendable, Hashable {
         }
     }
 
+    /// Checks `results` as ``itemResults(_:)`` does, then calls `body` with each item's index
+    /// and its registers or bits as slices of the results (no copies: the poll path). Items of a
+    /// failed request are skipped.
+    public func forEachItem(
+        in results: [ModbusReadResult?], _ body: (Int, ModbusItemData) throws -> Void
+    ) throws(ModbusPlanError) {
+        guard results.count == requests.count else {
+            throw .resultMismatch(requestIndex: min(results.count, requests.count), expected: requests.count, got: results.count)
+        }
+        for (index, (request, result)) in zip(requests, results).enumerated() {
+            guard let result else { continue }
+            let kindMatches: Bool
+            if case .bits = result { kindMatches = request.function.accessesBits } else { kindMatches = !request.function.accessesBits }
+            guard kindMatches, result.count == request.count else {
+                throw .resultMismatch(requestIndex: index, expected: request.count, got: result.count)
+            }
+        }
+        for itemIndex in items.indices {
+            let requestIndex = requestIndexOfItem[itemIndex]
+            guard let result = results[requestIndex] else { continue }
+            let item = items[itemIndex]
+            let request = requests[requestIndex]
+            let range = (item.address - request.address)..<(item.end - request.address)
+            switch result {
+            case .bits(let bits): try? body(itemIndex, .bits(bits[range]))
+            case .registers(let registers): try? body(itemIndex, .registers(registers[range]))
+            }
+        }
+    }
+
     private func slice(of result: ModbusReadResult, for itemIndex: Int, in request: ModbusPlannedRequest) -> ModbusReadResult {
         let item = items[itemIndex]
         let range = (item.address - request.address)..<(item.end - request.address)
@@ -40,4 +70,10 @@ public struct ModbusReadPlan: Sendable, Hashable {
         case .registers(let registers): return .registers(Array(registers[range]))
         }
     }
+}
+
+/// One item's share of a poll's results, as slices of them.
+public enum ModbusItemData {
+    case bits(ArraySlice<Bool>)
+    case registers(ArraySlice<UInt16>)
 }

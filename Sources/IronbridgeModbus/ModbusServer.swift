@@ -1,13 +1,17 @@
 import CModbus
-import Foundation
+import Dispatch
+import IronbridgeSystem
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Modbus slave (server) for simulators and tests, built on libmodbus's server side:
 /// `modbus_new_tcp` + `modbus_tcp_listen` with a poll() loop over many clients, or
 /// `modbus_new_rtu` + `modbus_set_slave` on a serial device; each request is read with
 /// `modbus_receive` and answered with `modbus_reply` from a `modbus_mapping_t`.
 ///
-/// Thread rules: it serves on its own dedicated `Thread` (never Swift's cooperative
+/// Thread rules: it serves on its own dedicated `SystemThread` (never Swift's cooperative
 /// pool), started by `init`. All methods are thread-safe: the register accessors, the
 /// counters and the faults share one `Mutex` with the serving thread, which holds it
 /// while it answers a request. ``stop(timeout:)`` wakes the thread through a self-pipe
@@ -99,7 +103,7 @@ public final class ModbusServer: Sendable {
             context: context, medium: medium, store: store, wake: wake, unitIds: units,
             maxClients: configuration.maxClients)
         let loop = self.loop
-        let thread = Thread { loop.run() }
+        let thread = SystemThread { loop.run() }
         thread.name = "modbus-server \(endpoint)"
         thread.start()
     }

@@ -103,6 +103,14 @@ public struct ModbusValueCodec: Sendable, Hashable {
         }
     }
 
+    /// Decodes one item's share of a poll (``ModbusReadPlan/forEachItem(in:_:)``).
+    public func decode(_ data: ModbusItemData) throws(ModbusCodecError) -> ModbusValue {
+        switch data {
+        case .bits(let bits): try decode(bits: bits)
+        case .registers(let registers): try decode(registers: registers)
+        }
+    }
+
     /// Decodes bits read with FC1/2. Only `bits` can be read this way.
     public func decode(bits: some RandomAccessCollection<Bool>) throws(ModbusCodecError) -> ModbusValue {
         guard type == .bits else { throw .notBitAddressable(type) }
@@ -111,10 +119,21 @@ public struct ModbusValueCodec: Sendable, Hashable {
 
     /// Decodes registers read with FC3/4.
     public func decode(registers: some RandomAccessCollection<UInt16>) throws(ModbusCodecError) -> ModbusValue {
-        let registers = Array(registers)
         guard registers.count >= registerCount else {
             throw .tooFewObjects(type: type, needed: registerCount, got: registers.count)
         }
+        // The poll path: 16- to 64-bit numbers are assembled in place, without arrays.
+        if let count = type.fixedRegisterCount, type != .int8, type != .uint8 {
+            var raw: UInt64 = 0
+            var index = registers.startIndex
+            for position in 0..<count {
+                let word = UInt64(applyByteOrder(registers[index]))
+                raw |= wordOrder == .big ? word << UInt64(16 * (count - 1 - position)) : word << UInt64(16 * position)
+                index = registers.index(after: index)
+            }
+            return scaled(rounded(number(raw: raw)))
+        }
+        let registers = Array(registers)
         let plain = Array(registers.prefix(registerCount))
         switch type {
         case .bits:
@@ -188,7 +207,11 @@ public struct ModbusValueCodec: Sendable, Hashable {
 
     /// Numeric value of `words` (byte order already applied, word order not yet).
     private func number(from words: [UInt16]) -> ModbusValue {
-        let raw = (wordOrder == .big ? words : words.reversed()).reduce(UInt64(0)) { $0 << 16 | UInt64($1) }
+        number(raw: (wordOrder == .big ? words : words.reversed()).reduce(UInt64(0)) { $0 << 16 | UInt64($1) })
+    }
+
+    /// Numeric value of the value's bits, most significant word first.
+    private func number(raw: UInt64) -> ModbusValue {
         if let bit { return single(raw >> UInt64(bit) & 1 == 1) }
         switch type {
         case .int8: return .int(Int64(Int8(truncatingIfNeeded: raw)))

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import GPIOConnector
 import IronbridgeCore
+import IronbridgeSystem
 import ModbusConnector
 import Logging
 
@@ -29,7 +30,7 @@ enum LogSetup {
                           remoteLog: RemoteLog? = nil) -> Logger {
         let local: @Sendable (String) -> any LogHandler
         if environment["JOURNAL_STREAM"].map({ !$0.isEmpty }) == true {
-            let lock = NSLock()
+            let lock = ThreadLock()
             local = { _ in JournalLogHandler(level: level, lock: lock) }
         } else {
             local = { label in
@@ -56,8 +57,8 @@ enum Connectors {
 
 func printDiagnostics(_ error: ConfigError) {
     let errors = error.diagnostics.filter { $0.severity == .error }
-    FileHandle.standardError.write(Data("configuration has \(errors.count) error(s):\n".utf8))
+    StandardStream.writeError("configuration has \(errors.count) error(s):\n")
     for diagnostic in error.diagnostics {
-        FileHandle.standardError.write(Data("  \(diagnostic)\n".utf8))
+        StandardStream.writeError("  \(diagnostic)\n")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import IronbridgeSystem
 import Logging
 
 /// Log lines for journald (when `$JOURNAL_STREAM` is set, i.e. stderr is connected to the
@@ -7,9 +7,9 @@ import Logging
 struct JournalLogHandler: LogHandler {
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
-    private let lock: NSLock
+    private let lock: ThreadLock
 
-    init(level: Logger.Level, lock: NSLock) {
+    init(level: Logger.Level, lock: ThreadLock) {
         self.logLevel = level
         self.lock = lock
     }
@@ -29,7 +29,7 @@ struct JournalLogHandler: LogHandler {
         line += "\n"
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardError.write(Data(line.utf8))
+        StandardStream.writeError(line)
     }
 
     /// syslog(3) priorities.

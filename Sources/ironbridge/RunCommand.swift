@@ -1,8 +1,12 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IronbridgeCore
+import IronbridgeSystem
 import Logging
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,9 +42,10 @@ struct RunCommand: AsyncParsableCommand {
         // Shut down in reverse order: the status socket and systemd's STOPPING=1 first, then the gateway.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: gateway)]
         services.append(.init(service: SystemdService(gateway: gateway, environment: environment, logger: logger)))
+        services.append(.init(service: MemoryTrimService(logger: logger)))
         let socketPath = StatusSocketPath.forRun(option: statusSocket, config: setup.config, environment: environment)
         do {
-            try FileManager.default.createDirectory(atPath: (socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
             services.append(.init(service: try StatusService(gateway: gateway, path: socketPath, logger: logger)))
         } catch {
@@ -73,12 +78,12 @@ enum Restart {
         let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("systemctl"), strdup("reboot"), nil]
         defer { for argument in arguments { free(argument) } }
         guard posix_spawnp(&pid, "systemctl", nil, nil, arguments, environ) == 0 else {
-            FileHandle.standardError.write(Data("ironbridge: reboot failed: systemctl could not be started; restarting the service instead\n".utf8))
+            StandardStream.writeError("ironbridge: reboot failed: systemctl could not be started; restarting the service instead\n")
             return false
         }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        if status != 0 { FileHandle.standardError.write(Data("ironbridge: systemctl reboot failed (status \(status)); restarting the service instead\n".utf8)) }
+        if status != 0 { StandardStream.writeError("ironbridge: systemctl reboot failed (status \(status)); restarting the service instead\n") }
         return status == 0
     }
 
@@ -86,7 +91,7 @@ enum Restart {
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", arguments)
         // Only reached when execv failed.
-        FileHandle.standardError.write(Data("ironbridge: restart failed: \(String(cString: strerror(errno)))\n".utf8))
+        StandardStream.writeError("ironbridge: restart failed: \(String(cString: strerror(errno)))\n")
         exit(1)
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import IronbridgeModbus
+import IronbridgeSystem
 import ModbusConnector
 
 struct SimulateCommand: AsyncParsableCommand {
@@ -58,7 +58,7 @@ struct SimulateModbusCommand: AsyncParsableCommand {
         if !unitIds.isEmpty { configuration.unitIds = Set(unitIds) }
         let simulator = try ModbusSimulator(transport, configuration: configuration, period: .milliseconds(periodMs))
         let banner = "Modbus simulator serving on \(simulator.server.endpoint) (unit ids: \(unitIds.isEmpty ? (rtu == nil ? "all" : "1") : unitIds.map(String.init).joined(separator: ", "))), values change every \(periodMs) ms\n"
-        FileHandle.standardOutput.write(Data(banner.utf8))
+        StandardStream.writeOutput(banner)
         while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
         simulator.stop()
     }

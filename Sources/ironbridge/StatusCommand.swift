@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IronbridgeCore
+import IronbridgeSystem
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct StatusCommand: ParsableCommand {
         do {
             report = try StatusClient.fetch(path: path)
         } catch {
-            FileHandle.standardError.write(Data("ironbridge status: \(error)\n".utf8))
+            StandardStream.writeError("ironbridge status: \(error)\n")
             throw ExitCode(1)
         }
         print(json ? report.jsonString : StatusText.report(report))

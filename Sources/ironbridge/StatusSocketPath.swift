@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IronbridgeCore
 
 /// Where the gateway's status socket is: `--status-socket`/`--socket`, else

@@ -108,7 +108,8 @@ struct HardeningTests {
         let before = gateway.gateway.statistics.snapshot.malformedMessages
         try await platform.publishRaw("v1/gateway/rpc", #"{"device": "Meter 1", "data": {"id": 9, "method": "echo", "params": "\#(String(repeating: "p", count: 100_000))"}}"#)
         #expect(await eventually { gateway.gateway.statistics.snapshot.malformedMessages == before + 1 })
-        #expect(gateway.logs.messages.contains { $0.contains("refused unread") })
+        // The count comes just before the log line: wait for the line too.
+        #expect(await eventually { gateway.logs.messages.contains { $0.contains("refused unread") } })
         #expect(gateway.logs.messages.allSatisfy { $0.utf8.count < 2_000 && !$0.contains("\n[ERROR]") }, "\(gateway.logs.messages.map(\.count).max() ?? 0)")
         await gateway.stop()
         await platform.stop()

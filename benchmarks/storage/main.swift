@@ -100,7 +100,7 @@ func offer(_ store: UploadBuffer, seconds: Double, recordsPerSecond: Int?, batch
     let start = Date()
     var n = 0
     while Date().timeIntervalSince(start) < seconds {
-        store.appendNow((0..<batch).map { samples[(n + $0) % samples.count] })
+        store.append((0..<batch).map { samples[(n + $0) % samples.count] })
         n += batch
         if let rate = recordsPerSecond {
             let due = start.addingTimeInterval(Double(n) / Double(rate))
@@ -144,7 +144,7 @@ say("durable: sustained \(Int(Double(fastRun.records) / fastRun.seconds)) record
 // 3. A 1M-point backlog (10,000 records), the store reopened as after a restart, then drained.
 do {
     let backlog = UploadBuffer(configuration: durable("backlog"), logger: nil)
-    for start in stride(from: 0, to: 10_000, by: 100) { backlog.appendNow((start..<(start + 100)).map(record)) }
+    for start in stride(from: 0, to: 10_000, by: 100) { backlog.append((start..<(start + 100)).map(record)) }
     backlog.close()
 }
 let reopened = UploadBuffer(configuration: durable("backlog"), logger: nil)

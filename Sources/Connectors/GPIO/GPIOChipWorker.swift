@@ -1,6 +1,6 @@
-import Foundation
 import IronbridgeCore
 import IronbridgeGPIO
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -48,9 +48,10 @@ final class GPIOChipWorker: Sendable {
         var suspect = false
         /// Lines to request at once (a restore was resolved).
         var retryNow = false
-        var finished = false
-        var finishWaiter: CheckedContinuation<Void, Never>?
     }
+
+    /// Set by the thread once it has released everything.
+    private let finished = AsyncState(false)
 
     let chipText: String
     let backend: any GPIOBackend
@@ -148,7 +149,7 @@ final class GPIOChipWorker: Sendable {
     /// least every tick), so a call stuck in libgpiod stops the systemd watchdog's pings.
     func start(health: HealthRegistry? = nil) {
         let heartbeat = health?.register("GPIO chip \(chipText)")
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             loop(heartbeat: heartbeat)
             finish()
             heartbeat?.retire()
@@ -164,14 +165,7 @@ final class GPIOChipWorker: Sendable {
 
     /// Returns once the thread has released everything (within a tick after `stop()`).
     func waitUntilFinished() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = shared.withLock { shared in
-                if shared.finished { return true }
-                shared.finishWaiter = continuation
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await finished.waitEvenIfCancelled(until: { $0 })
     }
 
     private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
@@ -346,12 +340,7 @@ final class GPIOChipWorker: Sendable {
         releaseAll(problem: "the connector has stopped")
         if held > 0 { logger.info("released \(held) line(s) on GPIO chip \(chipText)") }
         queue.push(events)
-        let waiter = shared.withLock { shared in
-            shared.finished = true
-            defer { shared.finishWaiter = nil }
-            return shared.finishWaiter
-        }
-        waiter?.resume()
+        finished.withLock { $0 = true }
     }
 
     var deviceList: String { deviceNames.map { "'\($0)'" }.joined(separator: ", ") }

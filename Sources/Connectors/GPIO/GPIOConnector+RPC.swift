@@ -1,6 +1,6 @@
-import Foundation
 import IronbridgeCore
 import IronbridgeGPIO
+import IronbridgeSystem
 
 /// Server-side RPCs and shared attribute updates.
 ///
@@ -192,7 +192,7 @@ extension GPIOConnector {
                 return .failure(RPCFailure("device '\(device)': pin \(PlatformText.clip(pin)) is not a whole number"))
             }
             text = String(number)
-        case .string(let string): text = string.trimmingCharacters(in: .whitespaces)
+        case .string(let string): text = string.trimmingWhitespace()
         default:
             return .failure(RPCFailure("device '\(device)': \"pin\" must be a number or a string, got \(pin.kindName)"))
         }
@@ -207,7 +207,7 @@ extension GPIOConnector {
         if let found = entry.config.lines.indices.first(where: { position in
             let line = entry.config.lines[position]
             let chipName = entry.worker.chipLineName(of: entry.slots[position])
-            return line.key == text || [line.lineName, chipName].contains { $0?.caseInsensitiveCompare(text) == .orderedSame }
+            return line.key == text || [line.lineName, chipName].contains { $0?.lowercased() == text.lowercased() }
         }) {
             return .success(found)
         }

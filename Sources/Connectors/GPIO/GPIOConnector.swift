@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IronbridgeCore
 import IronbridgeGPIO
 import Logging
@@ -167,22 +167,17 @@ public final class GPIOConnector: Connector {
     // MARK: - Running
 
     public func run(context: ConnectorContext) async {
+        queue.attach { [self] events in deliver(events, to: context) }
         startSimulations()
         for worker in workers { worker.start(health: context.monitor.health) }
-        await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.restoreOutputs(context) }
-                while !Task.isCancelled {
-                    await queue.wait()
-                    await deliver(queue.drain(), to: context)
-                }
-            }
-        } onCancel: {
-            queue.interrupt()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.restoreOutputs(context) }
+            // Reports go to the store from the threads that push them; this waits until cancelled.
+            while await queue.waitForItems() { deliver(queue.drain(), to: context) }
         }
         for worker in workers { worker.stop() }
         for worker in workers { await worker.waitUntilFinished() }
-        await deliver(queue.drain(), to: context)
+        deliver(queue.drain(), to: context)
     }
 
     /// Sets simulated inputs to their initial level and starts their toggling.
@@ -235,28 +230,28 @@ public final class GPIOConnector: Connector {
         }
     }
 
-    private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) async {
+    private func deliver(_ events: [GPIOConnectorEvent], to context: ConnectorContext) {
         var telemetry: [TelemetryRecord] = []
-        func flush() async {
-            if !telemetry.isEmpty { await context.sendTelemetry(telemetry) }
+        func flush() {
+            if !telemetry.isEmpty { context.sendTelemetry(telemetry) }
             telemetry.removeAll()
         }
         for event in events {
             switch event {
             case .telemetry(let record): telemetry.append(record)
             case .attributes(let device, let values):
-                await flush()
-                await context.sendAttributes(device: device, values: values)
+                flush()
+                context.sendAttributes(device: device, values: values)
             case .connected(let device):
-                await flush()
-                await context.deviceConnected(device)
+                flush()
+                context.deviceConnected(device)
             case .disconnected(let device):
-                await flush()
-                await context.deviceDisconnected(device)
+                flush()
+                context.deviceDisconnected(device)
             case .error:
                 context.recordError()
             }
         }
-        await flush()
+        flush()
     }
 }

@@ -1,6 +1,6 @@
-import Foundation
 import IronbridgeCore
 import IronbridgeGPIO
+import IronbridgeSystem
 
 /// connectors/gpio.json, read and validated. See docs/gpio-connector.md for every key.
 public struct GPIOConnectorConfiguration: Sendable, Equatable {
@@ -325,7 +325,7 @@ enum GPIOLevel {
         case .double(0): return false
         case .double(1): return true
         case .string(let text):
-            switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+            switch text.trimmingWhitespace().lowercased() {
             case "0", "false", "off", "low": return false
             case "1", "true", "on", "high": return true
             default: return nil

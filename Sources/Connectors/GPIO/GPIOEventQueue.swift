@@ -1,5 +1,5 @@
 import IronbridgeCore
-import Synchronization
+import IronbridgeSystem
 
 /// What the chip threads and RPC handlers hand to `run(context:)`, which passes it on to the
 /// platform. Chip threads are plain threads: they cannot await, so they push here.
@@ -12,56 +12,47 @@ enum GPIOConnectorEvent: Sendable, Equatable {
     case error
 }
 
-/// A queue that any thread may push to without waiting, drained by one async consumer.
-/// Unlike an AsyncStream it keeps what was pushed when the consumer's task is cancelled, so
-/// the last reports (outputs set to their safe state at shutdown) still go out.
+/// Where chip threads and RPC handlers put their reports. Once the connector runs, a `target`
+/// is attached and every push is delivered by it on the pushing thread (an edge goes from the
+/// chip thread to the store with no hand-off); before that, pushes are kept and go first.
+/// The connector's task waits here (for what was kept) until it is cancelled.
 final class GPIOEventQueue: Sendable {
+    typealias Target = @Sendable ([GPIOConnectorEvent]) -> Void
+
     private struct State {
         var items: [GPIOConnectorEvent] = []
-        var waiter: CheckedContinuation<Void, Never>?
-        var interrupted = false
+        var target: Target?
     }
 
-    private let state = Mutex(State())
+    private let state = AsyncState(State())
 
     func push(_ event: GPIOConnectorEvent) { push([event]) }
 
     func push(_ events: [GPIOConnectorEvent]) {
         guard !events.isEmpty else { return }
-        let waiter = state.withLock { state in
+        let target = state.withLock { state -> Target? in
+            if let target = state.target { return target }
             state.items.append(contentsOf: events)
-            defer { state.waiter = nil }
-            return state.waiter
+            return nil
         }
-        waiter?.resume()
+        target?(events)
     }
 
-    /// Returns once something is queued, or after `interrupt()`.
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state in
-                if !state.items.isEmpty || state.interrupted {
-                    state.interrupted = false
-                    return true
-                }
-                state.waiter = continuation
-                return false
-            }
-            if ready { continuation.resume() }
+    /// From now on, pushes are delivered by `target` on the pushing thread; what was kept goes first.
+    func attach(_ target: @escaping Target) {
+        let kept = state.withLock { state in
+            defer { state.items.removeAll(); state.target = target }
+            return state.items
         }
+        if !kept.isEmpty { target(kept) }
     }
 
-    /// Wakes the waiter (or the next wait) without an item: used on cancellation.
-    func interrupt() {
-        let waiter = state.withLock { state in
-            defer { state.waiter = nil }
-            if state.waiter == nil { state.interrupted = true }
-            return state.waiter
-        }
-        waiter?.resume()
+    /// Returns true once something is kept, false when the calling task is cancelled.
+    func waitForItems() async -> Bool {
+        await state.wait(until: { !$0.items.isEmpty })
     }
 
-    /// Takes everything queued.
+    /// Takes everything kept.
     func drain() -> [GPIOConnectorEvent] {
         state.withLock { state in
             defer { state.items.removeAll() }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import IronbridgeCore
+import IronbridgeSystem
 import Synchronization
 
 /// The pulse counts of one GPIO connector, kept across restarts in the gateway's data folder
@@ -62,35 +63,25 @@ final class PulseCountFile: Sendable {
         guard let snapshot else { return }
         let object = JSONValue.object(snapshot.mapValues { .int(Int64(clamping: $0)) })
         do {
-            try Self.writeAtomically(Data(object.jsonString.utf8), to: url)
+            try Self.writeAtomically(Array(object.jsonString.utf8), to: url)
         } catch {
             counts.withLock { $0.dirty = true }
             throw error
         }
     }
 
-    /// A temporary file in the same folder, written and flushed (`synchronize`, i.e. fsync),
-    /// then renamed over the old one.
-    private static func writeAtomically(_ data: Data, to url: URL) throws(PulseCountFileError) {
+    /// A temporary file in the same folder, written and flushed (fsync), then renamed over the
+    /// old one.
+    private static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(PulseCountFileError) {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp")
         var step = "creating \(folder.path)"
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             step = "writing \(temporary.path)"
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw PulseCountFileError(message: "could not create the file")
-            }
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
+            try SystemFile.writeSynced(bytes, to: temporary.path)
             step = "renaming \(temporary.path) to \(url.lastPathComponent)"
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
+            try SystemFile.rename(temporary.path, to: url.path)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw PulseCountFileError(message: "saving pulse counts to \(url.path) failed while \(step): \(error)")

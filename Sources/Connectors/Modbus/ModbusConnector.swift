@@ -46,7 +46,7 @@ public final class ModbusConnector: Connector {
             let members = byLine[line]!
             let worker = ModbusLineWorker(
                 endpoint: members[0].0.endpoint, devices: members.map(\.0), startOffsetsMs: members.map(\.1),
-                events: sink, logger: logger)
+                logger: logger)
             for (device, _) in members { workerOfDevice[device.name] = worker }
             return worker
         }
@@ -67,32 +67,42 @@ public final class ModbusConnector: Connector {
         logger.info("Modbus connector '\(name)': \(configs.count) device(s) on \(workers.count) line(s)")
         let server = slave.flatMap(startSlaveServer)
         defer { _ = server?.stop() }
-        for worker in workers { worker.start(monitor: context.monitor) }
+        let output = lineOutput(context: context)
+        for worker in workers { worker.start(monitor: context.monitor, output: output) }
         await withDiscardingTaskGroup { group in
+            // Only what needs the async side comes here: shared attributes after a (re)connect.
             for await event in events {
-                switch event {
-                case .data(let device, let timestamp, let telemetry, let attributes):
-                    if !telemetry.isEmpty {
-                        await context.sendTelemetry([TelemetryRecord(device: device, timestamp: timestamp, values: telemetry)])
-                    }
-                    if !attributes.isEmpty { await context.sendAttributes(device: device, values: attributes) }
-                case .connected(let device):
-                    logger.info("Modbus device '\(device)' is reachable")
-                    await context.deviceConnected(device)
-                    if let config = configOfDevice[device], !config.attributeUpdates.isEmpty {
-                        group.addTask { await self.applySharedAttributes(of: config, context: context) }
-                    }
-                case .disconnected(let device):
-                    logger.warning("Modbus device '\(device)' is unreachable")
-                    await context.deviceDisconnected(device)
-                case .failure(let device):
-                    context.recordError(device: device)
-                }
+                guard case .connected(let device) = event, let config = configOfDevice[device],
+                      !config.attributeUpdates.isEmpty else { continue }
+                group.addTask { await self.applySharedAttributes(of: config, context: context) }
             }
             group.cancelAll()
         }
         for worker in workers { await worker.stop() }
         logger.info("Modbus connector '\(name)' stopped")
+    }
+
+    /// What the line threads call with a poll's outcome. It runs on the line thread and hands the
+    /// values straight to the store (one append per poll, no hop to another thread), so data and
+    /// reachability reach the store in the order they happened.
+    private func lineOutput(context: ConnectorContext) -> ModbusLineWorker.Output {
+        let logger = logger
+        let sink = eventSink
+        return { event in
+            switch event {
+            case .data(let device, let timestamp, let telemetry, let attributes):
+                context.report(device: device, timestampMs: timestamp, telemetry: telemetry, attributes: attributes)
+            case .connected(let device):
+                logger.info("Modbus device '\(device)' is reachable")
+                context.deviceConnected(device)
+                sink.yield(event)
+            case .disconnected(let device):
+                logger.warning("Modbus device '\(device)' is unreachable")
+                context.deviceDisconnected(device)
+            case .failure(let device):
+                context.recordError(device: device)
+            }
+        }
     }
 
     /// Starts the gateway's own Modbus server with its initial values; nil (logged) when it cannot.

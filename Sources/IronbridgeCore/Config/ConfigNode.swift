@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import IronbridgeSystem
 
 /// A position in a configuration file that reads typed values and records, instead of
 /// throwing, every missing, mistyped or out-of-range value with its file and JSON path.
@@ -126,7 +127,7 @@ public struct ConfigNode: Sendable {
     public func optionalInt(in range: ClosedRange<Int64>? = nil) -> Int64? {
         guard let value, value != .null else { return nil }
         let number: Int64?
-        if case .string(let text) = value, let parsed = Int64(text.trimmingCharacters(in: .whitespaces)) {
+        if case .string(let text) = value, let parsed = Int64(text.trimmingWhitespace()) {
             number = parsed
         } else {
             number = value.intValue
@@ -185,7 +186,7 @@ public struct ConfigNode: Sendable {
     /// A string that must be one of `options` (compared case-insensitively); returns the option as spelled in `options`.
     public func oneOf(_ options: [String], default fallback: String?) -> String? {
         guard let text = optionalString() else { return fallback }
-        if let match = options.first(where: { $0.caseInsensitiveCompare(text) == .orderedSame }) { return match }
+        if let match = options.first(where: { $0.lowercased() == text.lowercased() }) { return match }
         error("'\(text)' is not one of: \(options.joined(separator: ", "))")
         return fallback
     }

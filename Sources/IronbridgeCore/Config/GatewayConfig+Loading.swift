@@ -1,6 +1,9 @@
-import Foundation
+import FoundationEssentials
 import IronbridgeMQTT
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension GatewayConfig {
     /// Environment variables that override the connection settings, so that a container or a
@@ -32,8 +35,8 @@ extension GatewayConfig {
         let level = root["logLevel"].oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")!
         let dataFolderPath = root["dataFolder"].string(default: "data")
         let dataFolder = URL(fileURLWithPath: dataFolderPath, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dataFolder.path, isDirectory: &isFolder), !isFolder.boolValue {
+        var info = stat()
+        if stat(dataFolder.path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
             root["dataFolder"].error("\(dataFolder.path) is a file, not a folder; the gateway keeps its device registry and storage there")
         }
         let storage = loadStorage(root["storage"], configFolder: file.deletingLastPathComponent(), dataFolder: dataFolder)
@@ -64,11 +67,10 @@ extension GatewayConfig {
                     "sessionLimitsTimeoutMs", "maxPayloadSizeBytes", "maxInflightMessages", "refusedRetryDelaySeconds",
                     "maxIncomingMessageBytes", "maxPendingRpcs", "maxPendingRpcsPerDevice",
                     "reconnectMaxSeconds", "clientId", "reportStrategy", "checkingDeviceActivity",
-                    "remoteConfiguration", "remoteConfigurationConfirmSeconds"] as Set<String>).union(uiKeys),
+                    "remoteConfiguration", "remoteConfigurationConfirmSeconds", "minPackSendDelayMS"] as Set<String>).union(uiKeys),
             ignored: [
                 "remoteShell": "no remote shell",
                 "deviceFiltering": "not supported",
-                "minPackSendDelayMS": "batches are sent as soon as the previous one is acknowledged",
                 "minPackSizeToSend": "batches are sized by the server's payload limit",
                 "checkConnectorsConfigurationInSeconds": "configuration is read at start",
                 "handleDeviceRenaming": "renames are always handled",
@@ -97,7 +99,7 @@ extension GatewayConfig {
         }
         let version = node["protocolVersion"].oneOf(["3.1.1", "5"], default: "5")!
         guard let host, let security else { return nil }
-        return ThingsBoardConfig(
+        var config = ThingsBoardConfig(
             host: host, port: port, qos: qos, keepAliveSeconds: keepAlive, security: security, tlsInsecure: insecure,
             protocolVersion: version == "5" ? .v5 : .v311,
             rpcTimeoutMs: node["rpcTimeoutMs"].int(default: 5000, in: 50...600_000),
@@ -112,6 +114,8 @@ extension GatewayConfig {
             maxPendingRPCsPerDevice: node["maxPendingRpcsPerDevice"].int(default: 32, in: 1...100_000),
             remoteConfiguration: node["remoteConfiguration"].bool(default: false),
             remoteConfigurationConfirmSeconds: node["remoteConfigurationConfirmSeconds"].double(default: 60, in: 5...3600))
+        config.minPackSendDelayMs = node["minPackSendDelayMS"].int(default: 50, in: 0...10_000)
+        return config
     }
 
     static func loadSecurity(_ node: ConfigNode, tokenOverride: String?) -> (ThingsBoardConfig.Security?, Bool) {

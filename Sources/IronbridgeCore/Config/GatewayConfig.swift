@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IronbridgeMQTT
 import Logging
 
@@ -61,6 +61,9 @@ public struct ThingsBoardConfig: Sendable, Equatable {
     public var remoteConfiguration: Bool = false
     /// How long a `general_configuration` received from the UI has to connect before it is rolled back.
     public var remoteConfigurationConfirmSeconds: Double = 60
+    /// While data keeps coming, the sender publishes at most once per this interval, so that the
+    /// polls that arrive meanwhile share one batch (`minPackSendDelayMS`, as in the Python gateway).
+    public var minPackSendDelayMs: Int = 50
 
     public var mqttConfiguration: MQTTConfiguration {
         var configuration = MQTTConfiguration(

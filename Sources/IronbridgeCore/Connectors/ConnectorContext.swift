@@ -28,8 +28,12 @@ public final class ConnectorContext: Sendable {
         statistics.errors.register(connector: connectorName)
     }
 
+    // Reporting is synchronous and callable from any thread: a connector's own thread (a Modbus
+    // line, a GPIO chip) hands what it read straight to the store, with no hop between threads;
+    // the store wakes the sender, which batches what arrived meanwhile.
+
     /// Queues telemetry. A device the platform has not been told about is announced first.
-    public func sendTelemetry(_ records: [TelemetryRecord]) async {
+    public func sendTelemetry(_ records: [TelemetryRecord]) {
         var uploads: [Upload] = []
         uploads.reserveCapacity(records.count + 1)
         for record in records where !record.values.isEmpty {
@@ -37,38 +41,55 @@ public final class ConnectorContext: Sendable {
             appendConnectIfNeeded(record.device, to: &uploads)
             uploads.append(.telemetry(record))
         }
-        await store.append(uploads)
+        store.append(uploads)
         if let messenger {
             for record in records where !record.values.isEmpty {
-                await messenger.observe(device: record.device, timestamp: record.timestamp, points: record.values)
+                messenger.observe(device: record.device, timestamp: record.timestamp, points: record.values)
             }
         }
     }
 
     /// Queues client-side attributes of a device.
-    public func sendAttributes(device: String, values: [DataPoint]) async {
+    public func sendAttributes(device: String, values: [DataPoint]) {
         guard !values.isEmpty else { return }
         monitor.valuesReceived(device: device, points: values.count)
         var uploads: [Upload] = []
         appendConnectIfNeeded(device, to: &uploads)
         uploads.append(.attributes(device: device, values: values))
-        await store.append(uploads)
-        await messenger?.observe(device: device, timestamp: nil, points: values)
+        store.append(uploads)
+        messenger?.observe(device: device, timestamp: nil, points: values)
+    }
+
+    /// Queues one reading of a device (telemetry stamped `timestampMs`, and attributes) in one
+    /// append: the poll path of a connector.
+    public func report(device: String, timestampMs: Int64, telemetry: [DataPoint], attributes: [DataPoint]) {
+        guard !telemetry.isEmpty || !attributes.isEmpty else { return }
+        monitor.valuesReceived(device: device, points: telemetry.count + attributes.count)
+        var uploads: [Upload] = []
+        uploads.reserveCapacity(3)
+        appendConnectIfNeeded(device, to: &uploads)
+        if !telemetry.isEmpty { uploads.append(.telemetry(TelemetryRecord(device: device, timestamp: timestampMs, values: telemetry))) }
+        if !attributes.isEmpty { uploads.append(.attributes(device: device, values: attributes)) }
+        store.append(uploads)
+        if let messenger {
+            if !telemetry.isEmpty { messenger.observe(device: device, timestamp: timestampMs, points: telemetry) }
+            if !attributes.isEmpty { messenger.observe(device: device, timestamp: nil, points: attributes) }
+        }
     }
 
     /// Tells the platform the device is reachable (sends `connect` unless it was already sent).
-    public func deviceConnected(_ device: String) async {
+    public func deviceConnected(_ device: String) {
         monitor.deviceReachable(device, true)
         var uploads: [Upload] = []
         appendConnectIfNeeded(device, to: &uploads)
-        await store.append(uploads)
+        store.append(uploads)
     }
 
     /// Tells the platform the device is unreachable (`disconnect`), once.
-    public func deviceDisconnected(_ device: String) async {
+    public func deviceDisconnected(_ device: String) {
         monitor.deviceReachable(device, false)
         guard registry.markDisconnected(device) else { return }
-        await store.append([.disconnect(device: device)])
+        store.append([.disconnect(device: device)])
     }
 
     /// Asks the platform for shared attributes of `device`.

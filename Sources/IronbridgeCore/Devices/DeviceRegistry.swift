@@ -1,4 +1,4 @@
-import Foundation
+import IronbridgeSystem
 import Synchronization
 
 /// Every sub-device the connectors own: configured name, connector, device type, the name
@@ -27,7 +27,7 @@ public final class DeviceRegistry: Sendable {
     /// Held across a change and its save: changes are applied and written in arrival order,
     /// and nobody reads "success" before the new state is on disk. The state lock is taken
     /// inside it, briefly, so connectors never wait for a disk write.
-    private let saveLock = NSLock()
+    private let saveLock = ThreadLock()
 
     /// A registry persisted in `file` (renames survive restarts), or in memory only.
     public init(file: RegistryFile? = nil) {

@@ -1,6 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The device registry on disk: `<dataFolder>/devices.json`, written atomically (a temporary
 /// file, fsync, rename, fsync of the folder), so a power cut leaves the old or the new

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -131,7 +130,7 @@ extension Gateway {
             let expired = registry.expireInactive(timeout: timeout)
             guard !expired.isEmpty else { continue }
             logger.info("no data for \(timeout) from \(expired.joined(separator: ", ")): disconnected on the platform until their next data")
-            await store.append(expired.map { Upload.disconnect(device: $0) })
+            store.append(expired.map { Upload.disconnect(device: $0) })
         }
     }
 }

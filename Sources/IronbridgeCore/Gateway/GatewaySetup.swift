@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The product version reported by `gateway_version` and `ironbridge --version`.

@@ -1,4 +1,4 @@
-import Foundation
+import IronbridgeSystem
 
 /// A JSON value as the platform sends and receives it. Numbers keep the distinction
 /// between integers and floating point so that `1` goes out as `1`, not `1.0`.
@@ -93,7 +93,7 @@ extension JSONValue {
     /// the parsed object or array in that case, and the value itself otherwise.
     public var unwrappingJSONString: JSONValue {
         guard case .string(let text) = self else { return self }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         guard trimmed.hasPrefix("{") || trimmed.hasPrefix("[") else { return self }
         return (try? JSONValue.parse(Array(trimmed.utf8))) ?? self
     }

@@ -88,7 +88,7 @@ public final class Messenger: Sendable {
     // MARK: - Triggers
 
     /// Values of `device` as a connector reports them; fires the rules they meet.
-    public func observe(device: String, timestamp: Int64?, points: [DataPoint]) async {
+    public func observe(device: String, timestamp: Int64?, points: [DataPoint]) {
         guard !index.isEmpty else { return }
         var fired: [(rule: MessageRule, value: JSONValue)] = []
         let now = ContinuousClock.now
@@ -145,7 +145,7 @@ public final class Messenger: Sendable {
                 uploads.append(.message(message))
             }
         }
-        await store.append(uploads)
+        store.append(uploads)
     }
 
     private func localTarget(_ name: String) -> DeviceRegistry.Record? {

@@ -1,3 +1,5 @@
+import IronbridgeSystem
+
 /// Watches the store deliver a backlog and says, when it is done, how fast that went:
 /// points delivered while draining, seconds, points per second.
 struct DrainReport {
@@ -19,6 +21,6 @@ struct DrainReport {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let points = pointsSent - pointsAtStart
         let rate = seconds > 0 ? Double(points) / seconds : 0
-        return "the stored backlog is delivered: \(points) points in \(String(format: "%.1f", seconds)) s (\(Int(rate)) points/s, live data included)"
+        return "the stored backlog is delivered: \(points) points in \(TextFormat.fixed(seconds, decimals: 1)) s (\(Int(rate)) points/s, live data included)"
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import IronbridgeMQTT
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -63,7 +63,8 @@ public final class PlatformLink: Sendable {
         self.admission = RPCAdmission(maxTotal: configuration.maxPendingRPCs, maxPerDevice: configuration.maxPendingRPCsPerDevice)
         (registryChanges, registryChangeInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.maxPendingRPCs))
         self.sender = UploadSender(client: client, store: store, registry: registry, gate: gate, statistics: statistics,
-                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount, logger: logger,
+                                   limits: defaultLimits, qos: configuration.qos, readCount: readRecordsCount,
+                                   minSendInterval: .milliseconds(configuration.minPackSendDelayMs), logger: logger,
                                    outbox: messageOutbox)
         client.setMaxInflightMessages(configuration.maxInflightMessages)
     }
@@ -121,7 +122,7 @@ public final class PlatformLink: Sendable {
                 return state.reason != reason
             }
             let note = isNew ? " (further attempts are logged at debug level until the reason changes)" : ""
-            logger.log(level: isNew ? .warning : .debug, "\(reason); retrying in \(String(format: "%.1f", retry)) s\(note)")
+            logger.log(level: isNew ? .warning : .debug, "\(reason); retrying in \(TextFormat.fixed(retry, decimals: 1)) s\(note)")
         case .disconnected(let reason):
             gate.close()
             logger.warning("\(reason); reconnecting")

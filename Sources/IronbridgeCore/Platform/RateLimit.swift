@@ -1,4 +1,4 @@
-import Foundation
+import IronbridgeSystem
 
 /// A ThingsBoard rate limit such as `"10:1,300:60"`: at most 10 per 1 s and 300 per 60 s.
 public struct RateLimit: Sendable, Equatable {
@@ -17,8 +17,8 @@ public struct RateLimit: Sendable, Equatable {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let fields = part.split(separator: ":")
             guard fields.count == 2,
-                  let count = Int(fields[0].trimmingCharacters(in: .whitespaces)),
-                  let seconds = Double(fields[1].trimmingCharacters(in: .whitespaces)),
+                  let count = Int(fields[0].trimmingWhitespace()),
+                  let seconds = Double(fields[1].trimmingWhitespace()),
                   count > 0, seconds > 0 else { return nil }
             windows.append(Window(count: count, seconds: seconds))
         }

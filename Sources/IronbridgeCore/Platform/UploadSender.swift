@@ -1,4 +1,5 @@
 import IronbridgeMQTT
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -15,6 +16,8 @@ final class UploadSender: Sendable {
     private let logger: Logger
     private let qos: Int
     private let readCount: Int
+    /// The least time between two sends while data keeps coming (`minPackSendDelayMS`).
+    private let minSendInterval: Duration
     private let limits: Mutex<SessionLimits>
     private let idle = Mutex<Bool>(true)
     /// Device-to-device messages in flight (their ids and deadlines).
@@ -23,7 +26,8 @@ final class UploadSender: Sendable {
     static let drainWindowRecords = 100
 
     init(client: MQTTClient, store: any UploadStore, registry: DeviceRegistry, gate: ConnectionGate, statistics: GatewayStatistics,
-         limits: SessionLimits, qos: Int, readCount: Int, logger: Logger, outbox: MessageOutbox = MessageOutbox()) {
+         limits: SessionLimits, qos: Int, readCount: Int, minSendInterval: Duration = .zero, logger: Logger,
+         outbox: MessageOutbox = MessageOutbox()) {
         self.outbox = outbox
         self.client = client
         self.store = store
@@ -33,6 +37,7 @@ final class UploadSender: Sendable {
         self.limits = Mutex(limits)
         self.qos = qos
         self.readCount = readCount
+        self.minSendInterval = minSendInterval
         self.logger = logger
     }
 
@@ -68,24 +73,27 @@ final class UploadSender: Sendable {
                 }
                 // While a backlog drains, windows are small, so that live data (a share of every
                 // window) waits for one short window, not for a long one, at the server's rate.
-                let items = await store.peek(maxCount: draining ? min(readCount, Self.drainWindowRecords) : readCount)
+                let window = draining ? min(readCount, Self.drainWindowRecords) : readCount
+                let items = await store.peek(maxCount: window)
                 draining = await store.statistics().draining
                 if let line = drain.update(draining: draining, pointsSent: statistics.snapshot.pointsSent) {
                     logger.notice("\(line)")
                 }
                 if items.isEmpty {
                     idle.withLock { $0 = true }
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask { await self.store.waitForData() }
-                        group.addTask { try? await Task.sleep(for: .milliseconds(500)) }
-                        await group.next()
-                        group.cancelAll()
-                    }
+                    await store.waitForData()
                     continue
                 }
                 idle.withLock { $0 = false }
+                let started = ContinuousClock.now
                 try await send(items, rate: &rate)
                 rejections = 0
+                // A window that was not full: what arrives in the next moments goes in one batch,
+                // not in one message per poll. A full window (a backlog) goes on at once.
+                if window > items.count, minSendInterval > .zero {
+                    let rest = minSendInterval - (ContinuousClock.now - started)
+                    if rest > .zero { try? await Task.sleep(for: rest) }
+                }
             } catch let error as MQTTError {
                 switch error.kind {
                 case .notConnected, .stopped:
@@ -94,7 +102,7 @@ final class UploadSender: Sendable {
                     // E.g. 0x97 quota exceeded: the batch stays in the store and goes again, later each time.
                     let delay = rejectionBackoff.delay(attempt: rejections)
                     rejections += 1
-                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); it stays stored and is sent again in \(String(format: "%.1f", delay)) s")
+                    logger.warning("the platform did not take a batch (MQTT reason code \(code)); it stays stored and is sent again in \(TextFormat.fixed(delay, decimals: 1)) s")
                     try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 default:
                     logger.error("\(error); retrying in 1 s")

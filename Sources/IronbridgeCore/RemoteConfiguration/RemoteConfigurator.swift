@@ -1,3 +1,4 @@
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -47,7 +48,9 @@ public final class RemoteConfigurator: Sendable {
     /// How long the platform has to answer an attribute request.
     let requestTimeout: Duration
     /// Told a connector's `enableRemoteLogging` when the UI adds, changes or removes it.
-    private let remoteLoggingHandler = Mutex<(@Sendable (_ connector: String, _ enabled: Bool) -> Void)?>(nil)
+    /// A closure kept in a struct: one that is itself a lock's generic value is re-wrapped in
+    /// thunks on every access (see ClosureBox).
+    private let remoteLoggingHandler = Mutex(ClosureBox<(@Sendable (_ connector: String, _ enabled: Bool) -> Void)?>(nil))
 
     public init(setup: GatewaySetup, supervisor: ConnectorSupervisor, platform: PlatformLink, registry: DeviceRegistry,
                 store: any UploadStore, statistics: GatewayStatistics, restart: RestartRequest, logger: Logger,
@@ -93,11 +96,11 @@ public final class RemoteConfigurator: Sendable {
     /// Runs `handler` with a connector's `enableRemoteLogging` whenever the UI adds or changes the
     /// connector (and with false when it is removed): for remote logging's per-connector switch.
     public func onConnectorRemoteLogging(_ handler: @escaping @Sendable (_ connector: String, _ enabled: Bool) -> Void) {
-        remoteLoggingHandler.withLock { $0 = handler }
+        remoteLoggingHandler.withLock { $0.value = handler }
     }
 
     func connectorRemoteLogging(_ connector: String, enabled: Bool) {
-        remoteLoggingHandler.withLock { $0 }?(connector, enabled)
+        remoteLoggingHandler.withLock { $0.value }?(connector, enabled)
     }
 
     /// The names of the connectors remote configuration manages (config.json's list, as changed).

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Gateway {
     /// The running gateway's state as `ironbridge status --json` prints it: the platform link,

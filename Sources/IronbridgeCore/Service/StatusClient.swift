@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The client side: connects to the status socket and reads the report.
 public enum StatusClient {

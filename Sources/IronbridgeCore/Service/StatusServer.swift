@@ -1,6 +1,9 @@
-import Foundation
+import IronbridgeSystem
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers `ironbridge status` on a local Unix stream socket: each client that connects gets
 /// the current report as one JSON document, then the connection is closed. The socket file is
@@ -15,7 +18,7 @@ public final class StatusServer: Sendable {
     private let logger: Logger
     private let listener: Int32
     private let stopRequested = Atomic<Bool>(false)
-    private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let finished = AsyncState(false)
 
     /// Binds and listens at `path`. Throws what failed (bind, chmod, ...), naming the path.
     public init(path: String, logger: Logger, report: @escaping @Sendable () -> JSONValue) throws(ServiceSocketError) {
@@ -50,16 +53,11 @@ public final class StatusServer: Sendable {
 
     /// Serves until `stop()`, on its own thread.
     public func start() {
-        let thread = Thread { [self] in
+        let thread = SystemThread { [self] in
             self.serve()
             close(self.listener)
             unlink(self.path)
-            let waiters = self.finished.withLock { state in
-                state.done = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
+            self.finished.withLock { $0 = true }
         }
         thread.name = "ironbridge-status"
         thread.start()
@@ -68,13 +66,7 @@ public final class StatusServer: Sendable {
     /// Stops accepting, removes the socket file, and returns once the thread has ended.
     public func stop() async {
         stopRequested.store(true, ordering: .releasing)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { state in
-                if !state.done { state.waiters.append(continuation) }
-                return state.done
-            }
-            if done { continuation.resume() }
-        }
+        await finished.waitEvenIfCancelled(until: { $0 })
     }
 
     private func serve() {

@@ -1,4 +1,4 @@
-import Foundation
+import IronbridgeSystem
 
 /// Renders a status report (``Gateway/statusReport()``, as JSON) for people: the lines
 /// `ironbridge status` prints, and the one-line summary sent to systemd as `STATUS=`.
@@ -68,12 +68,10 @@ public enum StatusText {
 
     /// UTC, to the millisecond: "2026-11-24T02:10:03.120Z".
     public static func isoTime(milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        TextFormat.isoTime(unixMilliseconds: milliseconds)
     }
 
     static func number(_ value: Double) -> String {
-        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.1f", value)
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : TextFormat.fixed(value, decimals: 1)
     }
 }

@@ -1,3 +1,4 @@
+import IronbridgeSystem
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -80,7 +81,7 @@ public final class SystemdService: Service {
 
     static func seconds(_ duration: Duration) -> String {
         let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return String(format: "%.1f", value)
+        return TextFormat.fixed(value, decimals: 1)
     }
 
     private func send(_ message: String) {

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `sockaddr_un` for a path, or for an abstract socket when the path starts with '@'
 /// (systemd's spelling in `$NOTIFY_SOCKET`: the '@' stands for the leading NUL byte).
@@ -46,7 +48,7 @@ public struct ServiceSocketError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The error for the errno just set by a failed call.
-    static func errno(_ operation: String, path: String, code: Int32 = Foundation.errno) -> ServiceSocketError {
+    static func errno(_ operation: String, path: String, code: Int32 = Glibc.errno) -> ServiceSocketError {
         ServiceSocketError(operation: operation, path: path, reason: "\(String(cString: strerror(code))) (errno \(code))")
     }
 

@@ -1,3 +1,5 @@
+import IronbridgeSystem
+
 /// Drops of one episode of a full store: the first drop opens an episode and is logged with
 /// its cause; the episode closes when no record was dropped for `quiet` seconds, and is then
 /// logged once with its count. Never one line per record.
@@ -24,6 +26,6 @@ struct DropEpisode {
         guard let started = startedAt, force || now - lastDropAt >= quietMilliseconds else { return nil }
         defer { startedAt = nil; count = 0 }
         let seconds = Double(lastDropAt - started) / 1000
-        return "storage dropped \(count) of the oldest records over \(String(format: "%.1f", seconds)) s because it was full"
+        return "storage dropped \(count) of the oldest records over \(TextFormat.fixed(seconds, decimals: 1)) s because it was full"
     }
 }

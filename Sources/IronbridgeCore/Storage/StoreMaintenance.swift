@@ -1,11 +1,11 @@
-import Foundation
+import IronbridgeSystem
 
 /// The durable store's own thread: fsyncs what was written every `fsync_interval_ms`, and
 /// about once a second runs the store's housekeeping. fsync can block for a long time on an
 /// SD card, so it runs here, never on a connector's thread or the cooperative pool.
 final class StoreMaintenance: @unchecked Sendable {
     // @unchecked: `stopping` and `running` are only touched with `condition` locked.
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var stopping = false
     private var running = false
     private let syncInterval: Duration
@@ -21,7 +21,7 @@ final class StoreMaintenance: @unchecked Sendable {
         condition.lock()
         running = true
         condition.unlock()
-        let thread = Thread { [weak store, self] in
+        let thread = SystemThread { [weak store, self] in
             self.loop(store)
             self.condition.lock()
             self.running = false
@@ -38,8 +38,8 @@ final class StoreMaintenance: @unchecked Sendable {
         defer { condition.unlock() }
         stopping = true
         condition.broadcast()
-        let deadline = Date().addingTimeInterval(10)
-        while running, condition.wait(until: deadline) {}
+        let deadline = SystemClock.monotonicNanoseconds() + 10_000_000_000
+        while running, condition.wait(untilNanoseconds: deadline) {}
     }
 
     private func loop(_ weakStore: UploadBuffer?) {
@@ -51,7 +51,7 @@ final class StoreMaintenance: @unchecked Sendable {
         var lastTTL = clock.now - ttlCheckPeriod
         while true {
             condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(Double(tick.components.attoseconds) / 1e18 + Double(tick.components.seconds))) }
+            if !stopping { condition.wait(nanoseconds: tick.clampedNanoseconds) }
             let stop = stopping
             condition.unlock()
             guard !stop, let current = store else { return }

@@ -1,6 +1,6 @@
 import DequeModule
+import IronbridgeSystem
 import Logging
-import Synchronization
 
 /// The store between connectors and the platform (``UploadStore``), in memory or durable.
 ///
@@ -40,8 +40,6 @@ public final class UploadBuffer: UploadStore {
         var lastDiskAttempt: Int64 = 0
         var episode = DropEpisode()
         var scratch: [UInt8] = []
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter: UInt64 = 0
         /// Lines to log once the lock is released.
         var messages: [(Logger.Level, String)] = []
 
@@ -50,7 +48,8 @@ public final class UploadBuffer: UploadStore {
     }
 
     let configuration: StorageConfig
-    let state: Mutex<State>
+    /// Everything, behind one lock; the sender waits on it for data.
+    let state: AsyncState<State>
     let logger: Logger?
     /// Recent records kept in memory by the durable store (the live share and the next reads come from here).
     let cacheRecords: Int
@@ -70,7 +69,7 @@ public final class UploadBuffer: UploadStore {
         self.configuration = configuration
         self.logger = logger
         cacheRecords = max(2 * configuration.readRecordsCount, 2000)
-        state = Mutex(State())
+        state = AsyncState(State())
         if configuration.isDurable {
             maintenance = StoreMaintenance(syncInterval: configuration.fsyncInterval, ttlCheckPeriod: configuration.ttlCheckPeriod)
             state.withLock { s in openDisk(&s) }
@@ -93,12 +92,9 @@ public final class UploadBuffer: UploadStore {
 
     // MARK: UploadStore
 
-    public func append(_ uploads: [Upload]) async { appendNow(uploads) }
-
-    /// The synchronous form of `append`, usable from any thread.
-    public func appendNow(_ uploads: [Upload]) {
+    public func append(_ uploads: [Upload]) {
         guard !uploads.isEmpty else { return }
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+        state.withLock { s in
             let now = UnixTime.nowMilliseconds
             let first = s.next
             var onDisk = false
@@ -121,10 +117,7 @@ public final class UploadBuffer: UploadStore {
             }
             enforceRecordAndByteLimits(&s, now: now)
             trimMemory(&s, now: now)
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
         }
-        for waiter in waiters { waiter.resume() }
         flushMessages()
     }
 
@@ -146,22 +139,7 @@ public final class UploadBuffer: UploadStore {
     }
 
     public func waitForData() async {
-        let id = state.withLock { s in
-            defer { s.nextWaiter += 1 }
-            return s.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s in
-                    if s.pendingCount > 0 || Task.isCancelled { return true }
-                    s.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        await state.wait(until: { $0.pendingCount > 0 })
     }
 
     public func statistics() async -> StoreStatistics { statisticsNow() }

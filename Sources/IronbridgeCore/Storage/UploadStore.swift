@@ -37,8 +37,9 @@ public struct StoreStatistics: Sendable, Equatable {
 /// and the sender. A record leaves the store only when `release` names it, after the broker
 /// acknowledged the batch that carried it; until then `peek` hands it out again.
 public protocol UploadStore: Sendable {
-    /// Appends uploads in order. When a limit is reached, the oldest records are dropped and counted.
-    func append(_ uploads: [Upload]) async
+    /// Appends uploads in order; callable from any thread, never waits for the network. When a
+    /// limit is reached, the oldest records are dropped and counted.
+    func append(_ uploads: [Upload])
     /// The next records to send, at most `maxCount`, without removing them: the oldest first;
     /// while a backlog drains, a share of the newest telemetry comes first (see docs/storage.md).
     func peek(maxCount: Int) async -> [StoredUpload]

@@ -1,12 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import IronbridgeSystem
 
-/// Wall-clock time in Unix milliseconds (CLOCK_REALTIME), as the platform's `ts` uses it.
+/// Wall-clock time in Unix milliseconds (CLOCK_REALTIME), as the platform's `ts` uses it:
+/// `SystemClock.nowMilliseconds` under the name the gateway's code has used all along.
 public enum UnixTime {
-    public static var nowMilliseconds: Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-    }
+    @inlinable public static var nowMilliseconds: Int64 { SystemClock.nowMilliseconds }
 }

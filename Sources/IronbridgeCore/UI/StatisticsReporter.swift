@@ -1,3 +1,4 @@
+import IronbridgeSystem
 import Logging
 import Synchronization
 
@@ -19,7 +20,7 @@ public final class StatisticsReporter: Sendable {
     private let monitor: GatewayMonitor
     private let store: any UploadStore
     private let registry: DeviceRegistry
-    private let connectorList = Mutex<@Sendable () -> [(name: String, type: String)]>({ [] })
+    private let connectorList = Mutex(ClosureBox<@Sendable () -> [(name: String, type: String)]>({ [] }))
     private let period: Duration
     private let enabled: Bool
     private let logger: Logger
@@ -56,11 +57,11 @@ public final class StatisticsReporter: Sendable {
         platform.onConnected { signal.yield() }
     }
 
-    private func connectors() -> [(name: String, type: String)] { connectorList.withLock { $0 }() }
+    private func connectors() -> [(name: String, type: String)] { connectorList.withLock { $0.value }() }
 
     /// Runs until cancelled; `connectors` lists the running connectors' names and types.
     public func run(connectors: @escaping @Sendable () -> [(name: String, type: String)]) async {
-        connectorList.withLock { $0 = connectors }
+        connectorList.withLock { $0.value = connectors }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.announceDevicesLoop() }
             guard enabled else { return }

@@ -1,4 +1,4 @@
-import Foundation
+import IronbridgeSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -160,7 +160,7 @@ public final class SimulatedGPIOChip: GPIOChipProtocol {
         try state.withLock { (state: inout State) throws(GPIOError) in
             try checkOffset(offset, "driving", state)
             Self.apply(level: level, to: &state.lines[Int(offset)], offset: offset,
-                       at: timestampNanoseconds ?? MonotonicClock.nanoseconds())
+                       at: timestampNanoseconds ?? SystemClock.monotonicNanoseconds())
         }
     }
 
@@ -219,7 +219,7 @@ public final class SimulatedGPIOChip: GPIOChipProtocol {
         }
         let wake = try state.withLock { (state: inout State) throws(GPIOError) -> Int32? in
             try checkOffset(offset, "toggling", state)
-            state.lines[Int(offset)].toggle = (nanoseconds, MonotonicClock.nanoseconds() + nanoseconds)
+            state.lines[Int(offset)].toggle = (nanoseconds, SystemClock.monotonicNanoseconds() + nanoseconds)
             if state.wakeWrite >= 0 { return state.wakeWrite }
             guard let pipe = Pipe.make() else {
                 throw GPIOError(errno: errno, operation: "starting the toggler of", chip: name)
@@ -272,7 +272,7 @@ public final class SimulatedGPIOChip: GPIOChipProtocol {
     /// Fires the toggles due now; returns nanoseconds until the next one, if any.
     func fireDueToggles() -> UInt64? {
         state.withLock { state in
-            let now = MonotonicClock.nanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             var next: UInt64?
             for index in state.lines.indices {
                 guard var toggle = state.lines[index].toggle else { continue }
@@ -294,7 +294,7 @@ public final class SimulatedGPIOChip: GPIOChipProtocol {
     private func startToggler(wakeRead: Int32) {
         // The thread holds the chip weakly: it ends once the chip is deinitialised
         // (deinit closes the wake pipe's write end, which wakes it with POLLHUP).
-        let thread = Thread { [weak self] in
+        let thread = SystemThread { [weak self] in
             defer { close(wakeRead) }
             while true {
                 guard let delay = self?.fireDueToggles() as UInt64?? else { return }

@@ -1,3 +1,4 @@
+import IronbridgeSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -74,10 +75,10 @@ public final class SimulatedGPIOLine: GPIOLineProtocol {
         try requireEdges(operation)
         guard lifecycle.withLock({ $0.beginWait() }) else { throw error(.released, operation, "the line was released") }
         defer { if lifecycle.withLock({ $0.endWait() }) { free() } }
-        let deadline = MonotonicClock.nanoseconds() &+ timeout.clampedNanoseconds
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeout.clampedNanoseconds
         while true {
             if chip.isGone { throw error(.chipGone, operation, errno: ENODEV) }
-            let now = MonotonicClock.nanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             let (ready, _) = Pipe.poll(eventFD!, nanoseconds: deadline > now ? deadline - now : 0)
             if ready < 0 {
                 let code = errno

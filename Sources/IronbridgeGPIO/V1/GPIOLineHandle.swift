@@ -1,5 +1,6 @@
 #if !LIBGPIOD_V2
 import CGPIOD
+import IronbridgeSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -107,10 +108,10 @@ public final class GPIOLineHandle: GPIOLineProtocol, @unchecked Sendable {
                 gpiod_line_release(line)
             }
         }
-        let deadline = MonotonicClock.nanoseconds() &+ timeout.clampedNanoseconds
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeout.clampedNanoseconds
         while true {
-            let now = MonotonicClock.nanoseconds()
-            var remaining = timespec(nanoseconds: deadline > now ? deadline - now : 0)
+            let now = SystemClock.monotonicNanoseconds()
+            var remaining = Glibc.timespec(nanoseconds: deadline > now ? deadline - now : 0)
             let result = SystemCall.status(retryingEINTR: false) { gpiod_line_event_wait(line, &remaining) }
             switch result {
             case .success(let ready): return ready > 0

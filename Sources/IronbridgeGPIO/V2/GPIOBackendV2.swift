@@ -1,6 +1,6 @@
 #if LIBGPIOD_V2
 import CGPIOD
-import Foundation
+import FoundationEssentials
 
 /// Real GPIO chips through libgpiod 2.x (Debian 13 and Raspberry Pi OS 13 ship 2.2.1). It
 /// takes the place of `GPIOBackendV1` when the build finds libgpiod 2.x.

@@ -1,5 +1,6 @@
 #if LIBGPIOD_V2
 import CGPIOD
+import IronbridgeSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -106,9 +107,9 @@ public final class GPIOLineHandleV2: GPIOLineProtocol, @unchecked Sendable {
         defer {
             if state.withLock({ $0.endWait() }) { gpiod_line_request_release(cRequest) }
         }
-        let deadline = MonotonicClock.nanoseconds() &+ timeout.clampedNanoseconds
+        let deadline = SystemClock.monotonicNanoseconds() &+ timeout.clampedNanoseconds
         while true {
-            let now = MonotonicClock.nanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             let remaining = Int64(clamping: deadline > now ? deadline - now : 0)
             let result = SystemCall.status(retryingEINTR: false) { gpiod_line_request_wait_edge_events(cRequest, remaining) }
             switch result {

@@ -9,7 +9,7 @@ struct DurableStoreDamageTests {
     func journal(count: Int, perFile: Int) async -> StorageConfig {
         let configuration = durableStorage(recordsPerFile: perFile)
         let store = UploadBuffer(configuration: configuration, logger: nil)
-        for start in stride(from: 1, through: count, by: 10) { await store.append(numbered(start...min(count, start + 9), keys: 3)) }
+        for start in stride(from: 1, through: count, by: 10) { store.append(numbered(start...min(count, start + 9), keys: 3)) }
         store.close()
         return configuration
     }
@@ -41,7 +41,7 @@ struct DurableStoreDamageTests {
         let report = logs.messages(atLeast: .error).first ?? ""
         #expect(report.contains(segment) && report.contains("1 record(s) lost") && report.contains("damaged-at-"), "\(logs.messages)")
         #expect(FileManager.default.fileExists(atPath: "\(segment).damaged-at-\(size)"))
-        await store.append(numbered(200...201))
+        store.append(numbered(200...201))
         #expect(await store.drainAll() == [200, 201])
     }
 

@@ -14,13 +14,13 @@ struct DurableStoreDiskFaultTests {
         let store = UploadBuffer(configuration: configuration, logger: logs.logger())
         var appended = 0
         for _ in 0..<2000 where await store.statistics().diskError == nil {
-            await store.append(numbered((appended + 1)...(appended + 10), keys: 5))
+            store.append(numbered((appended + 1)...(appended + 10), keys: 5))
             appended += 10
         }
         let error = try #require(await store.statistics().diskError)
         #expect(error.contains("ENOSPC") && error.contains(mount.path), "\(error)")
         // The gateway goes on: more data, all of it readable, in order.
-        await store.append(numbered((appended + 1)...(appended + 500), keys: 5))
+        store.append(numbered((appended + 1)...(appended + 500), keys: 5))
         appended += 500
         #expect(logs.messages(atLeast: .error).filter { $0.contains("No space left on device") }.count == 1, "\(logs.messages)")
         let firstHalf = await store.peek(maxCount: 50)
@@ -44,7 +44,7 @@ struct DurableStoreDiskFaultTests {
         let logs = LogCapture()
         let store = UploadBuffer(configuration: durableStorage(folder: "\(mount.path)/store"), logger: logs.logger())
         defer { store.close() }
-        await store.append(numbered(1...20))
+        store.append(numbered(1...20))
         let stats = await store.statistics()
         #expect(stats.diskError?.contains("EROFS") == true, "\(stats)")
         #expect(logs.messages(atLeast: .error).first?.contains("\(mount.path)/store") == true, "\(logs.messages)")

@@ -10,7 +10,7 @@ struct DurableStoreTests {
         let configuration = durableStorage(recordsPerFile: 50)
         do {
             let store = UploadBuffer(configuration: configuration, logger: nil)
-            await store.append(numbered(1...300))
+            store.append(numbered(1...300))
             let first = await store.peek(maxCount: 40)
             await store.release(SequenceSet(first.map(\.sequence)))
             // No close(): as after a crash, nothing but what reached the files counts.
@@ -28,7 +28,7 @@ struct DurableStoreTests {
         var lastSequence: UInt64 = 0
         for round in 0..<3 {
             let store = UploadBuffer(configuration: configuration, logger: nil)
-            await store.append(numbered((round * 100 + 1)...(round * 100 + 25)))
+            store.append(numbered((round * 100 + 1)...(round * 100 + 25)))
             let items = await store.peek(maxCount: 1000)
             #expect(items.map(\.number) == Array((round * 100 + 1)...(round * 100 + 25)))
             #expect(items.first!.sequence > lastSequence)
@@ -43,9 +43,9 @@ struct DurableStoreTests {
         let configuration = durableStorage(recordsPerFile: 100, readRecords: 100)
         do {
             let store = UploadBuffer(configuration: configuration, logger: nil)
-            await store.append(numbered(1...500))
+            store.append(numbered(1...500))
             _ = await store.peek(maxCount: 100)
-            await store.append(numbered(1001...1020))
+            store.append(numbered(1001...1020))
             let window = await store.peek(maxCount: 100)
             #expect(window.prefix(20).map(\.number) == Array(1001...1020))
             await store.release(SequenceSet(window.map(\.sequence)))
@@ -60,7 +60,7 @@ struct DurableStoreTests {
         let logs = LogCapture()
         let store = UploadBuffer(configuration: durableStorage(maxRecords: 400, recordsPerFile: 50), logger: logs.logger())
         defer { store.close() }
-        for start in stride(from: 1, through: 1000, by: 10) { await store.append(numbered(start...(start + 9))) }
+        for start in stride(from: 1, through: 1000, by: 10) { store.append(numbered(start...(start + 9))) }
         let stats = await store.statistics()
         #expect(stats.pending <= 400 && stats.pending > 300, "\(stats)")
         #expect(stats.dropped == UInt64(1000 - stats.pending))
@@ -74,7 +74,7 @@ struct DurableStoreTests {
     func byteLimit() async {
         let store = UploadBuffer(configuration: durableStorage(maxBytes: 256 << 10, recordsPerFile: 100_000, fileBytes: 32 << 10), logger: nil)
         defer { store.close() }
-        for start in stride(from: 1, through: 20_000, by: 100) { await store.append(numbered(start...(start + 99), keys: 5)) }
+        for start in stride(from: 1, through: 20_000, by: 100) { store.append(numbered(start...(start + 99), keys: 5)) }
         let stats = await store.statistics()
         #expect(stats.bytesOnDisk <= (256 + 40) << 10, "\(stats)")
         #expect(stats.dropped > 0 && stats.pending + Int(stats.dropped) == 20_000)
@@ -85,7 +85,7 @@ struct DurableStoreTests {
         let configuration = durableStorage(recordsPerFile: 10, ttl: .seconds(60))
         do {
             let store = UploadBuffer(configuration: configuration, logger: nil)
-            await store.append(numbered(1...30))
+            store.append(numbered(1...30))
             store.close()
         }
         // Age the three full files by two minutes, as if written then.
@@ -95,7 +95,7 @@ struct DurableStoreTests {
         }
         let store = UploadBuffer(configuration: configuration, logger: nil)
         defer { store.close() }
-        await store.append(numbered(31...35))
+        store.append(numbered(31...35))
         #expect(await eventually(within: 5) { await store.statistics().dropped == 30 })
         #expect(await store.drainAll() == Array(31...35))
     }
@@ -104,7 +104,7 @@ struct DurableStoreTests {
     func periodicSync() async {
         let store = UploadBuffer(configuration: durableStorage(fsyncInterval: .milliseconds(50)), logger: nil)
         defer { store.close() }
-        await store.append(numbered(1...10))
+        store.append(numbered(1...10))
         #expect(await eventually(within: 5) { await store.statistics().fsyncs >= 2 })
     }
 }

@@ -33,7 +33,7 @@ final class TestConnector: Connector {
 
     func send(_ records: [TelemetryRecord]) async {
         guard let context = context.withLock({ $0 }) else { fatalError("the test connector is not running") }
-        await context.sendTelemetry(records)
+        context.sendTelemetry(records)
     }
 
     func sendAttributes(device: String, _ values: [DataPoint]) async {

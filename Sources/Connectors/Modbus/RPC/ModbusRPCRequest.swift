@@ -1,5 +1,6 @@
 import IronbridgeCore
 import IronbridgeModbus
+import IronbridgeSystem
 
 /// Why an RPC or attribute write failed, as the text sent back to the platform.
 struct ModbusRPCFailure: Error, Sendable {
@@ -36,11 +37,11 @@ enum ModbusRPCRequest {
         switch params {
         case .string(let text):
             for part in text.split(separator: ";") {
-                let trimmed = part.trimmingCharacters(in: .whitespaces)
+                let trimmed = part.trimmingWhitespace()
                 if trimmed.isEmpty { continue }
                 guard let equals = trimmed.firstIndex(of: "=") else { return fail("'\(PlatformText.clip(trimmed))' is not key=value") }
-                let name = String(trimmed[..<equals]).trimmingCharacters(in: .whitespaces)
-                let raw = String(trimmed[trimmed.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+                let name = String(trimmed[..<equals]).trimmingWhitespace()
+                let raw = String(trimmed[trimmed.index(after: equals)...]).trimmingWhitespace()
                 guard fields.contains(name) else { return fail("unknown field '\(PlatformText.clip(name))'") }
                 members[name] = name == "value" || name == "type" ? .string(raw) : (Int64(raw).map(JSONValue.int) ?? .string(raw))
             }
@@ -60,7 +61,7 @@ enum ModbusRPCRequest {
         let node = ConfigNode(value: .object(members), path: "params", file: "rpc", diagnostics: diagnostics)
         let reader = ModbusKeyReader(byteOrder: device.byteOrder, wordOrder: device.wordOrder, reportStrategy: .onReceived)
         guard let key = reader.read(node, role: .rpc, tag: method), diagnostics.errors.isEmpty else {
-            let reasons = diagnostics.errors.map { "\($0.path.replacingOccurrences(of: "params.", with: "")): \($0.message)" }
+            let reasons = diagnostics.errors.map { "\($0.path.replacing("params.", with: "")): \($0.message)" }
             return fail(reasons.joined(separator: "; "))
         }
         if isSet == key.functionCode.isRead {

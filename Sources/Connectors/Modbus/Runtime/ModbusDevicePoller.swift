@@ -1,5 +1,6 @@
 import IronbridgeCore
 import IronbridgeModbus
+import IronbridgeSystem
 import Logging
 
 /// Polls one device: runs its coalesced read plan, decodes the keys, applies their report
@@ -37,7 +38,7 @@ final class ModbusDevicePoller {
         self.filters = keys.map { ModbusReportFilter(strategy: $0.reportStrategy) }
         self.results = Array(repeating: nil, count: plan.requests.count)
         self.keyProblems = Array(repeating: nil, count: keys.count)
-        self.nextDueNs = ModbusClock.nowNs() + UInt64(startOffsetMs) * 1_000_000
+        self.nextDueNs = SystemClock.monotonicNanoseconds() + UInt64(startOffsetMs) * 1_000_000
         self.logger = logger
     }
 
@@ -47,7 +48,7 @@ final class ModbusDevicePoller {
         let scheduledNs = nextDueNs
         guard !plan.requests.isEmpty else {
             if reachable != true { reachable = true; emit(.connected(device: config.name)) }
-            nextDueNs = ModbusClock.nowNs() + UInt64(config.pollPeriodMs) * 1_000_000
+            nextDueNs = SystemClock.monotonicNanoseconds() + UInt64(config.pollPeriodMs) * 1_000_000
             return
         }
         let retries = reachable == false ? 0 : config.policy.retries
@@ -56,13 +57,13 @@ final class ModbusDevicePoller {
         for index in plan.requests.indices {
             if index > 0 { between() }
             let request = plan.requests[index]
-            let began = ModbusClock.nowNs()
+            let began = SystemClock.monotonicNanoseconds()
             switch session.request(config, retries: retries, { connection throws(ModbusError) in
                 try connection.read(request.function, address: request.address, count: request.count)
             }) {
             case .success(let result):
                 results[index] = result
-                roundTrip?(Double(ModbusClock.nowNs() &- began) / 1e6)
+                roundTrip?(Double(SystemClock.monotonicNanoseconds() &- began) / 1e6)
             case .failure(let error):
                 results[index] = nil
                 roundTrip?(nil)
@@ -75,7 +76,7 @@ final class ModbusDevicePoller {
             }
             if failure != nil { break }
         }
-        let timestamp = ModbusClock.wallMs()
+        let timestamp = SystemClock.nowMilliseconds
         if let failure {
             handleFailure(failure, emit: emit)
             return
@@ -93,7 +94,7 @@ final class ModbusDevicePoller {
 
     /// Sends the latest value of every key whose report period has passed, stamped now.
     func reportPeriodically(emit: (ModbusEvent) -> Void) {
-        let now = ModbusClock.wallMs()
+        let now = SystemClock.nowMilliseconds
         var telemetry: [DataPoint] = []
         var attributes: [DataPoint] = []
         for index in keys.indices {
@@ -115,17 +116,16 @@ final class ModbusDevicePoller {
             nextReportNs = .max
             return
         }
-        let waitMs = max(0, nextMs - ModbusClock.wallMs())
-        nextReportNs = ModbusClock.nowNs() + UInt64(waitMs) * 1_000_000
+        let waitMs = max(0, nextMs - SystemClock.nowMilliseconds)
+        nextReportNs = SystemClock.monotonicNanoseconds() + UInt64(waitMs) * 1_000_000
     }
 
     private func decoded(at timestamp: Int64) -> ModbusEvent {
         var telemetry: [DataPoint] = []
         var attributes: [DataPoint] = []
         telemetry.reserveCapacity(config.timeseries.count)
-        let itemResults = (try? plan.itemResults(results)) ?? Array(repeating: nil, count: keys.count)
-        for index in keys.indices {
-            guard let raw = itemResults[index] else { continue }
+        // A result that does not fit its request was already refused by the connection; nothing is sent then.
+        try? plan.forEachItem(in: results) { index, raw in
             let key = keys[index]
             let value: JSONValue
             do {
@@ -140,9 +140,9 @@ final class ModbusDevicePoller {
                     keyProblems[index] = text
                     logger.warning("Modbus device '\(config.name)': key '\(key.tag)' at \(key.address): \(text)")
                 }
-                continue
+                return
             }
-            guard filters[index].admit(value, nowMs: timestamp) else { continue }
+            guard filters[index].admit(value, nowMs: timestamp) else { return }
             if key.role == .attribute {
                 attributes.append(DataPoint(key.tag, value))
             } else {
@@ -160,7 +160,7 @@ final class ModbusDevicePoller {
             nextReportNs = .max
             emit(.disconnected(device: config.name))
         }
-        let now = ModbusClock.nowNs()
+        let now = SystemClock.monotonicNanoseconds()
         let policy = config.policy
         guard error.isRetryable else {
             // The link is down: the line's reconnect policy paces the attempts.
@@ -192,7 +192,7 @@ final class ModbusDevicePoller {
     /// a period, starts afresh from now instead of firing a burst of late polls.
     private func schedule(after scheduledNs: UInt64) {
         let period = UInt64(config.pollPeriodMs) * 1_000_000
-        let now = ModbusClock.nowNs()
+        let now = SystemClock.monotonicNanoseconds()
         let next = scheduledNs + period
         nextDueNs = next + period < now ? now + period : max(next, now)
     }

@@ -1,4 +1,5 @@
 import IronbridgeModbus
+import IronbridgeSystem
 import Logging
 
 /// The connection of one line (a TCP host:port or a serial device) and its reconnect
@@ -56,10 +57,10 @@ final class ModbusLineSession {
             if connection.unitId != device.unitId { try connection.setSlave(device.unitId) }
             if device.delayBetweenRequestsMs > 0 {
                 let gap = UInt64(device.delayBetweenRequestsMs) * 1_000_000
-                let since = ModbusClock.nowNs() &- lastRequestEndNs
-                if since < gap { ModbusClock.sleep(ns: gap - since) }
+                let since = SystemClock.monotonicNanoseconds() &- lastRequestEndNs
+                if since < gap { SystemClock.sleep(nanoseconds: gap - since) }
             }
-            defer { lastRequestEndNs = ModbusClock.nowNs() }
+            defer { lastRequestEndNs = SystemClock.monotonicNanoseconds() }
             return .success(try body(connection))
         } catch {
             return .failure(error)
@@ -73,7 +74,7 @@ final class ModbusLineSession {
         }
         let connection = try existingOrNew()
         if connection.isConnected { return connection }
-        let now = ModbusClock.nowNs()
+        let now = SystemClock.monotonicNanoseconds()
         if now < nextAttemptNs[device.name, default: 0], let lastConnectError { throw lastConnectError }
         do throws(ModbusError) {
             try connection.setResponseTimeout(.milliseconds(device.timeoutMs))
@@ -84,7 +85,7 @@ final class ModbusLineSession {
             let failed = failedAttempts[device.name, default: 0] + 1
             let waitMs = failed >= policy.connectAttemptCount ? policy.waitAfterFailedAttemptsMs : policy.connectAttemptTimeMs
             failedAttempts[device.name] = failed >= policy.connectAttemptCount ? 0 : failed
-            nextAttemptNs[device.name] = ModbusClock.nowNs() + UInt64(max(waitMs, 10)) * 1_000_000
+            nextAttemptNs[device.name] = SystemClock.monotonicNanoseconds() + UInt64(max(waitMs, 10)) * 1_000_000
             if lastConnectError != error {
                 logger.warning("Modbus \(endpoint): \(error); next attempt for '\(device.name)' in \(waitMs) ms")
             }

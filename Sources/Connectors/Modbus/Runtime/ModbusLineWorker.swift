@@ -1,5 +1,5 @@
-import Foundation
 import IronbridgeModbus
+import IronbridgeSystem
 import Logging
 import IronbridgeCore
 import Synchronization
@@ -11,47 +11,49 @@ import Synchronization
 ///
 /// It serves two queues: urgent jobs (RPCs, attribute writes), always first and also
 /// between the requests of a poll; and the devices' polls, each when due. Results go
-/// back to async callers through continuations, and poll results into an AsyncStream.
+/// back to async callers through continuations, and poll results to `output`, called on
+/// this thread (the connector hands them to the store from here).
 ///
 /// `@unchecked Sendable`: the mutable members (`urgent`, `stopRequested`, `thread`,
-/// `exited`, `exitWaiters`) are only touched while holding `condition`; everything
+/// `exited`) are only touched while holding `condition`; everything
 /// else is immutable and Sendable. The session and pollers live on the thread only.
 final class ModbusLineWorker: @unchecked Sendable {
     typealias Job = @Sendable (ModbusLineSession) -> Void
+    /// Receives every poll's outcome, on the line thread.
+    typealias Output = @Sendable (ModbusEvent) -> Void
 
     let endpoint: ModbusEndpoint
     let devices: [ModbusDeviceConfig]
     private let startOffsetsMs: [Int]
-    private let events: AsyncStream<ModbusEvent>.Continuation
     private let logger: Logger
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var urgent: [Job] = []
     private var urgentHead = 0
     private var stopRequested = false
     private var started = false
     private var exited = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set once the thread has closed the line (what `stop()` waits for).
+    private let closed = AsyncState(false)
 
-    init(endpoint: ModbusEndpoint, devices: [ModbusDeviceConfig], startOffsetsMs: [Int],
-         events: AsyncStream<ModbusEvent>.Continuation, logger: Logger) {
+    init(endpoint: ModbusEndpoint, devices: [ModbusDeviceConfig], startOffsetsMs: [Int], logger: Logger) {
         self.endpoint = endpoint
         self.devices = devices
         self.startOffsetsMs = startOffsetsMs
-        self.events = events
         self.logger = logger
     }
 
 
-    /// Starts the thread (once). With a `monitor`, the thread beats its heartbeat (the systemd
-    /// watchdog: a request stuck in libmodbus stops the beats) and reports round trips.
-    func start(monitor: GatewayMonitor? = nil) {
+    /// Starts the thread (once), which reports every poll to `output`. With a `monitor`, the thread
+    /// beats its heartbeat (the systemd watchdog: a request stuck in libmodbus stops the beats) and
+    /// reports round trips.
+    func start(monitor: GatewayMonitor? = nil, output: @escaping Output) {
         condition.lock()
         defer { condition.unlock() }
         guard !started, !stopRequested else { return }
         started = true
         let heartbeat = monitor?.health.register("Modbus line \(endpoint)")
-        let thread = Thread { [self] in
-            self.main(heartbeat: heartbeat, monitor: monitor)
+        let thread = SystemThread { [self] in
+            self.main(heartbeat: heartbeat, monitor: monitor, output: output)
             heartbeat?.retire()
         }
         thread.name = "modbus \(endpoint)"
@@ -60,18 +62,14 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     /// Stops the thread after its current request and waits for it to close the line.
     func stop() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            stopRequested = true
-            if exited || !started {
-                exited = true
-                condition.unlock()
-                continuation.resume()
-                return
-            }
-            exitWaiters.append(continuation)
-            condition.broadcast()
-            condition.unlock()
+        condition.lock()
+        stopRequested = true
+        let running = started && !exited
+        if !running { exited = true }
+        condition.broadcast()
+        condition.unlock()
+        if running {
+            await closed.waitEvenIfCancelled(until: { $0 })
         }
         drainAfterExit()
     }
@@ -130,7 +128,7 @@ final class ModbusLineWorker: @unchecked Sendable {
 
     // MARK: - The thread
 
-    private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?) {
+    private func main(heartbeat: Heartbeat?, monitor: GatewayMonitor?, output: @escaping Output) {
         let session = ModbusLineSession(endpoint: endpoint, logger: logger)
         session.stopping = { [self] in
             condition.lock()
@@ -147,7 +145,7 @@ final class ModbusLineWorker: @unchecked Sendable {
                 logger.error("Modbus device '\(device.name)' is not polled: \(error)")
             }
         }
-        let emit: (ModbusEvent) -> Void = { self.events.yield($0) }
+        let emit: (ModbusEvent) -> Void = output
         let runUrgent = {
             heartbeat?.beat()
             while let job = self.nextUrgent() { job(session) }
@@ -156,7 +154,7 @@ final class ModbusLineWorker: @unchecked Sendable {
             switch work {
             case .job(let job): job(session)
             case .poll(let index):
-                if pollers[index].nextDueNs <= ModbusClock.nowNs() {
+                if pollers[index].nextDueNs <= SystemClock.monotonicNanoseconds() {
                     pollers[index].poll(session, emit: emit, between: runUrgent)
                 } else {
                     pollers[index].reportPeriodically(emit: emit)
@@ -166,10 +164,8 @@ final class ModbusLineWorker: @unchecked Sendable {
         session.shutDown()
         condition.lock()
         exited = true
-        let waiters = exitWaiters
-        exitWaiters = []
         condition.unlock()
-        for waiter in waiters { waiter.resume() }
+        closed.withLock { $0 = true }
     }
 
     private enum Work {
@@ -186,13 +182,13 @@ final class ModbusLineWorker: @unchecked Sendable {
             heartbeat?.beat()
             if let job = dequeueLocked() { return .job(job) }
             guard let due = pollers.indices.min(by: { pollers[$0].nextWakeNs < pollers[$1].nextWakeNs }) else {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+                condition.wait(nanoseconds: 1_000_000_000)
                 continue
             }
-            let now = ModbusClock.nowNs()
+            let now = SystemClock.monotonicNanoseconds()
             let dueNs = pollers[due].nextWakeNs
             if dueNs <= now { return .poll(due) }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: min(Double(dueNs - now) / 1e9, 1)))
+            condition.wait(untilNanoseconds: min(dueNs, now + 1_000_000_000))
         }
         return nil
     }

@@ -1,6 +1,10 @@
-import Foundation
+import Dispatch
 import IronbridgeModbus
+import IronbridgeSystem
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Modbus slave with changing values, for demos and tests: a ``ModbusServer`` plus a
 /// thread that updates a few registers and coils every `period`.
@@ -23,13 +27,13 @@ public final class ModbusSimulator: Sendable {
         let server = self.server
         let stopped = self.stopped
         let finished = self.finished
-        let periodSeconds = Double(period.components.seconds) + Double(period.components.attoseconds) * 1e-18
-        let thread = Thread {
+        let periodNanoseconds = max(period.clampedNanoseconds, 1_000_000)
+        let thread = SystemThread {
             var tick = 0
             while !stopped.value.withLock({ $0 }) {
                 Self.apply(tick: tick, to: server)
                 tick += 1
-                Thread.sleep(forTimeInterval: max(periodSeconds, 0.001))
+                SystemClock.sleep(nanoseconds: periodNanoseconds)
             }
             finished.signal()
         }
