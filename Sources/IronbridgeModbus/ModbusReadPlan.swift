@@ -15,17 +15,7 @@ public struct ModbusReadPlan: Sendable, Hashable {
     /// - Throws: ``ModbusPlanError/resultMismatch(requestIndex:expected:got:)`` when a
     ///   result is of the wrong kind or length, or `results` has the wrong count.
     public func itemResults(_ results: [ModbusReadResult?]) throws(ModbusPlanError) -> [ModbusReadResult?] {
-        guard results.count == requests.count else {
-            throw .resultMismatch(requestIndex: min(results.count, requests.count), expected: requests.count, got: results.count)
-        }
-        for (index, (request, result)) in zip(requests, results).enumerated() {
-            guard let result else { continue }
-            let kindMatches: Bool
-            if case .bits = result { kindMatches = request.function.accessesBits } else { kindMatches = !request.function.accessesBits }
-            guard kindMatches, result.count == request.count else {
-                throw .resultMismatch(requestIndex: index, expected: request.count, got: result.count)
-            }
-        }
+        try check(results)
         return items.indices.map { itemIndex in
             let requestIndex = requestIndexOfItem[itemIndex]
             return results[requestIndex].map { slice(of: $0, for: itemIndex, in: requests[requestIndex]) }
@@ -38,17 +28,7 @@ public struct ModbusReadPlan: Sendable, Hashable {
     public func forEachItem(
         in results: [ModbusReadResult?], _ body: (Int, ModbusItemData) throws -> Void
     ) throws(ModbusPlanError) {
-        guard results.count == requests.count else {
-            throw .resultMismatch(requestIndex: min(results.count, requests.count), expected: requests.count, got: results.count)
-        }
-        for (index, (request, result)) in zip(requests, results).enumerated() {
-            guard let result else { continue }
-            let kindMatches: Bool
-            if case .bits = result { kindMatches = request.function.accessesBits } else { kindMatches = !request.function.accessesBits }
-            guard kindMatches, result.count == request.count else {
-                throw .resultMismatch(requestIndex: index, expected: request.count, got: result.count)
-            }
-        }
+        try check(results)
         for itemIndex in items.indices {
             let requestIndex = requestIndexOfItem[itemIndex]
             guard let result = results[requestIndex] else { continue }
@@ -58,6 +38,21 @@ public struct ModbusReadPlan: Sendable, Hashable {
             switch result {
             case .bits(let bits): try? body(itemIndex, .bits(bits[range]))
             case .registers(let registers): try? body(itemIndex, .registers(registers[range]))
+            }
+        }
+    }
+
+    /// One result per request, each of the request's kind and length (nil: the request failed).
+    private func check(_ results: [ModbusReadResult?]) throws(ModbusPlanError) {
+        guard results.count == requests.count else {
+            throw .resultMismatch(requestIndex: min(results.count, requests.count), expected: requests.count, got: results.count)
+        }
+        for (index, (request, result)) in zip(requests, results).enumerated() {
+            guard let result else { continue }
+            let kindMatches: Bool
+            if case .bits = result { kindMatches = request.function.accessesBits } else { kindMatches = !request.function.accessesBits }
+            guard kindMatches, result.count == request.count else {
+                throw .resultMismatch(requestIndex: index, expected: request.count, got: result.count)
             }
         }
     }

@@ -60,22 +60,10 @@ public struct RegistryFile: Sendable {
         })]
         let folder = url.deletingLastPathComponent().path
         try StorageFile.makeFolder(folder)
-        let temporary = "\(folder)/\(Self.temporaryPrefix)\(getpid()).\(Self.nextTemporary.add(1)).tmp"
-        do {
-            let file = try StorageFile.open(temporary, create: true)
-            try file.truncate(to: 0)
-            try file.write(document.jsonBytes + [0x0A], at: 0)
-            try file.sync()
-            try StorageFile.rename(temporary, to: url.path)
-        } catch {
-            try? StorageFile.remove(temporary)
-            throw error
-        }
-        try StorageFile.syncFolder(folder)
+        try StorageFile.writeAtomically(document.jsonBytes + [0x0A], to: url.path)
     }
 
     private static let temporaryPrefix = ".devices.json."
-    private static let nextTemporary = Counter()
 
     /// Removes temporary files a killed gateway left behind.
     public func removeLeftovers() {

@@ -74,9 +74,67 @@ public final class Gateway: Service {
         logger.info("ironbridge \(IronbridgeVersion.current) starting with \(setup.connectors.count) connector(s), \(registry.records.count) device(s)")
         let mqttHeartbeat = monitor.health.register("MQTT network thread")
         platform.client.setHeartbeat { mqttHeartbeat.beat() }
-        await withDiscardingTaskGroup { outer in
-            outer.addTask { await self.platform.run() }
-            await withGracefulShutdownHandler {
+        let parts = ServiceGroup(configuration: ServiceGroupConfiguration(services: services(), logger: logger))
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { tasks in
+                // SIGTERM (through the command's group), requestShutdown() and a restart the platform
+                // asked for all end in one graceful shutdown of the parts, in reverse order.
+                tasks.addTask {
+                    await self.shutdown.wait()
+                    self.logger.info("shutting down: stopping connectors")
+                    await parts.triggerGracefulShutdown()
+                }
+                do {
+                    try await parts.run()
+                } catch {
+                    logger.error("the gateway's services ended with an error: \(error)")
+                }
+                tasks.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.shutdown.fire()
+        }
+        mqttHeartbeat.retire()
+        store.close()
+        logger.info("stopped")
+    }
+
+    /// The gateway's parts as services of one group. They start in this order and stop in the
+    /// reverse one: the connectors first (they release their hardware and report their last
+    /// values), the platform link last (it gives what is stored a moment to be acknowledged).
+    /// A part that has nothing to do may return early without stopping the others.
+    private func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        var parts: [any Service] = [PlatformLinkService(platform: platform, store: store, drainTimeout: drainTimeout)]
+        parts.append(ClosureService { await cancelWhenGracefulShutdown { await self.messenger.run() } })
+        if let remote = remoteConfiguration {
+            parts.append(ClosureService { await cancelWhenGracefulShutdown { await remote.run() } })
+        }
+        parts.append(ClosureService {
+            await cancelWhenGracefulShutdown {
+                await ConnectionTrial.confirmPending(config: self.setup.config, platform: self.platform, restart: self.restart, logger: self.logger)
+            }
+        })
+        parts.append(ClosureService {
+            await cancelWhenGracefulShutdown {
+                await self.ui.run(connectors: {
+                    Set(self.registry.records.map(\.connector)).union(self.setup.connectors.map(\.name)).sorted()
+                        .compactMap { name in self.connector(named: name).map { (name, $0.type) } }
+                })
+            }
+        })
+        if let timeout = setup.config.inactivityTimeout {
+            parts.append(ClosureService { await cancelWhenGracefulShutdown { await self.disconnectInactiveDevices(timeout: timeout) } })
+        }
+        // `gateway_restart`: the same graceful shutdown after the delay; the command line then re-executes.
+        parts.append(ClosureService {
+            await cancelWhenGracefulShutdown {
+                let delay = await self.restart.waitForRequest()
+                try? await Task.sleep(for: delay)
+                if !Task.isCancelled { self.shutdown.fire() }
+            }
+        })
+        parts.append(ClosureService {
+            await cancelWhenGracefulShutdown {
                 await withDiscardingTaskGroup { group in
                     group.addTask {
                         await self.connectors.run { connector in
@@ -87,37 +145,28 @@ public final class Gateway: Service {
                                                     monitor: self.monitor, messenger: self.messenger)
                         }
                     }
-                    group.addTask { await self.messenger.run() }
-                    if let remote = remoteConfiguration { group.addTask { await remote.run() } }
-                    group.addTask { await ConnectionTrial.confirmPending(config: self.setup.config, platform: self.platform, restart: self.restart, logger: self.logger) }
-                    group.addTask {
-                        await self.ui.run(connectors: {
-                            Set(self.registry.records.map(\.connector)).union(self.setup.connectors.map(\.name)).sorted()
-                                .compactMap { name in self.connector(named: name).map { (name, $0.type) } }
-                        })
-                    }
-                    if let timeout = setup.config.inactivityTimeout {
-                        group.addTask { await self.disconnectInactiveDevices(timeout: timeout) }
-                    }
-                    group.addTask {
-                        let delay = await self.restart.waitForRequest()
-                        try? await Task.sleep(for: delay)
-                        if !Task.isCancelled { self.shutdown.fire() }
-                    }
                     // Connectors start their threads as their tasks begin; let those tasks run first.
                     await Task.yield()
-                    started.store(true, ordering: .releasing)
-                    await shutdown.wait()
-                    logger.info("shutting down: stopping connectors")
-                    group.cancelAll()
+                    self.started.store(true, ordering: .releasing)
                 }
-            } onGracefulShutdown: {
-                self.shutdown.fire()
             }
+        })
+        return parts.map { .init(service: $0, successTerminationBehavior: .ignore) }
+    }
+}
+
+/// The platform link as a service: it runs until the graceful shutdown (or cancellation), then
+/// gives what is stored `drainTimeout` to be acknowledged and disconnects cleanly.
+struct PlatformLinkService: Service {
+    let platform: PlatformLink
+    let store: UploadBuffer
+    let drainTimeout: Duration
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await platform.run() }
+            try? await gracefulShutdown()
             await platform.stop(store: store, drainTimeout: drainTimeout)
-            mqttHeartbeat.retire()
-            store.close()
-            logger.info("stopped")
         }
     }
 }

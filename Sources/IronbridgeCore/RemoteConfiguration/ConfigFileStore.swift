@@ -8,7 +8,6 @@ import Glibc
 /// kept beside it as `<file>.bak`, itself written atomically first.
 enum ConfigFileStore {
     static let backupSuffix = ".bak"
-    private static let counter = Counter()
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
@@ -41,21 +40,7 @@ enum ConfigFileStore {
 
     /// Writes `bytes` to a temporary file in the same folder, flushes it and renames it over `path`.
     static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(folder)/.\(name).\(getpid()).\(counter.add(1)).tmp"
-        do {
-            let file = try StorageFile.open(temporary, create: true)
-            try file.truncate(to: 0)
-            try file.write(bytes, at: 0)
-            try file.sync()
-            try StorageFile.rename(temporary, to: path)
-        } catch {
-            try? StorageFile.remove(temporary)
-            throw error
-        }
-        try StorageFile.syncFolder(folder)
+        try StorageFile.writeAtomically(bytes, to: path)
     }
 }
 

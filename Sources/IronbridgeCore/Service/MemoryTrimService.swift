@@ -31,13 +31,12 @@ public struct MemoryTrimService: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
+        // Ends at once on the group's graceful shutdown (a plain sleep would hold it up to `period`).
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
                 try await Task.sleep(for: period)
-            } catch {
-                return
+                if let trim = Self.mallocTrim, trim(0) == 1 { logger.trace("returned freed heap memory to the system") }
             }
-            if let trim = Self.mallocTrim, trim(0) == 1 { logger.trace("returned freed heap memory to the system") }
         }
     }
 }

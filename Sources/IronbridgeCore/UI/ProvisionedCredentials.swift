@@ -55,20 +55,7 @@ public struct ProvisionedCredentialsFile: Sendable {
     /// Stores `answer` atomically with mode 0600.
     public func save(_ answer: JSONValue) throws(StorageError) {
         try StorageFile.makeFolder(folder)
-        let temporary = "\(folder)/.provisioned-credentials.\(getpid()).tmp"
-        do {
-            let file = try StorageFile.open(temporary, create: true, mode: 0o600)
-            // The umask cannot widen 0600, but a leftover file of that name may have another mode.
-            fchmod(file.descriptor, 0o600)
-            try file.truncate(to: 0)
-            try file.write(answer.jsonBytes + [0x0A], at: 0)
-            try file.sync()
-            try StorageFile.rename(temporary, to: path)
-        } catch {
-            try? StorageFile.remove(temporary)
-            throw error
-        }
-        try StorageFile.syncFolder(folder)
+        try StorageFile.writeAtomically(answer.jsonBytes + [0x0A], to: path, mode: 0o600)
     }
 
     public func remove() -> Removal {

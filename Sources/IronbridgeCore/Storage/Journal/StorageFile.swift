@@ -124,6 +124,33 @@ final class StorageFile {
         if Glibc.rename(from, to) != 0 { throw StorageError(operation: "rename \(from) to", path: to, errno: errno) }
     }
 
+    /// Replaces `path` with `bytes` so that a power cut leaves the old or the new content, never a
+    /// torn file: a temporary `.<name>.<pid>.<n>.tmp` in the same folder is written, flushed
+    /// (fsync) and renamed over `path`, then the folder is flushed. The new file gets `mode`,
+    /// even over a temporary a killed process left. The one atomic write of the gateway (device
+    /// registry, configuration files, provisioned credentials).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640) throws(StorageError) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = "\(folder)/.\(name).\(getpid()).\(temporaryCounter.add(1)).tmp"
+        do {
+            let file = try StorageFile.open(temporary, create: true, mode: mode)
+            // The umask cannot widen `mode`, but a leftover file of that name may have another one.
+            fchmod(file.descriptor, mode)
+            try file.truncate(to: 0)
+            try file.write(bytes, at: 0)
+            try file.sync()
+            try StorageFile.rename(temporary, to: path)
+        } catch {
+            try? StorageFile.remove(temporary)
+            throw error
+        }
+        try StorageFile.syncFolder(folder)
+    }
+
+    private static let temporaryCounter = Counter()
+
     /// fsync of a folder, so that files created, renamed or deleted in it survive a power cut.
     static func syncFolder(_ path: String) throws(StorageError) {
         let descriptor = try retrying("open the folder", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
