@@ -51,7 +51,7 @@ struct MessageRecordTests {
         let uploads: [Upload] = Self.olderRecords.map(\.upload) + [.message(Self.message)] + numbered(1...3)
         do {
             let store = UploadBuffer(configuration: configuration, logger: nil)
-            await store.append(uploads)
+            store.append(uploads)
         }
         let reopened = UploadBuffer(configuration: configuration, logger: nil)
         defer { reopened.close() }

@@ -37,10 +37,10 @@ final class TestConnector: Connector {
     }
 
     func sendAttributes(device: String, _ values: [DataPoint]) async {
-        await context.withLock { $0 }!.sendAttributes(device: device, values: values)
+        context.withLock { $0 }!.sendAttributes(device: device, values: values)
     }
 
-    func disconnect(device: String) async { await context.withLock { $0 }!.deviceDisconnected(device) }
+    func disconnect(device: String) async { context.withLock { $0 }!.deviceDisconnected(device) }
 
     /// Counts an error of this connector, as a failing read would.
     func recordError() { context.withLock { $0 }!.recordError() }
