@@ -16,8 +16,13 @@ public struct ModbusTLSSettings: Sendable, Hashable {
     /// Master only: false skips verifying the server's certificate (the connection is
     /// encrypted but anyone can pose as the server).
     public var verifyPeer: Bool
+    /// Master only: the name the server's certificate must carry (and SNI), when it is not the
+    /// host connected to (e.g. connecting by IP address to a server whose certificate names it).
+    public var serverHostname: String?
 
-    public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, password: String? = nil, verifyPeer: Bool = true) {
+    public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, password: String? = nil, verifyPeer: Bool = true,
+                serverHostname: String? = nil) {
+        self.serverHostname = serverHostname
         self.caFile = caFile
         self.certFile = certFile
         self.keyFile = keyFile

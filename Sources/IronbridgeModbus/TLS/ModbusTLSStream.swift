@@ -26,7 +26,7 @@ final class ModbusTLSStream {
         SSL_set_fd(created, fd)
         if context.role == .client {
             SSL_set_connect_state(created)
-            if let host {
+            if let host = context.settings.serverHostname ?? host {
                 if context.settings.verifyPeer {
                     // SSL_set1_host takes an IP address or a DNS name and checks the certificate's SAN.
                     SSL_set1_host(created, host)

@@ -182,6 +182,37 @@ struct ModbusTLSTests {
         trusted.close()
     }
 
+    @Test("a master's TLS settings as ThingsBoard's UI writes them (`security` with server_hostname) are used; the name is checked")
+    func uiSecurityObject() throws {
+        let pki = try TestCertificates()
+        let server = try PymodbusTLSServer(pki: pki)
+        defer { server.stop() }
+        func master(_ security: String) -> String {
+            """
+            {"master": {"slaves": [{"deviceName": "UI", "type": "tcp", "method": "socket", "host": "127.0.0.1", "port": \(server.port),
+              "security": \(security), "timeseries": []}]}}
+            """
+        }
+        let (ui, diagnostics) = try loadModbus(master(#"{"cafile": "\#(pki.caFile)", "server_hostname": "localhost"}"#))
+        #expect(diagnostics.all.isEmpty, "\(diagnostics.all)")
+        let settings = ModbusTLSSettings(caFile: pki.caFile, serverHostname: "localhost")
+        #expect(ui?.configs.first?.endpoint == .tls(host: "127.0.0.1", port: server.port, settings))
+        // The server's certificate names localhost: connecting by IP with that name works...
+        let named = try ModbusConnection(endpoint: .tls(host: "127.0.0.1", port: server.port, settings))
+        try named.setResponseTimeout(.seconds(2))
+        try named.connect()
+        try named.setSlave(1)
+        #expect(try named.readHoldingRegisters(address: 2, count: 1) == [321])
+        named.close()
+        // ...and a name the certificate does not carry is refused.
+        let wrong = try ModbusConnection(endpoint: .tls(host: "127.0.0.1", port: server.port, .init(caFile: pki.caFile, serverHostname: "plc.example")))
+        try wrong.setResponseTimeout(.seconds(2))
+        #expect(throws: ModbusError.self) { try wrong.connect() }
+        // An empty `security` object leaves the line plain TCP.
+        let (plain, _) = try loadModbus(master("{}"))
+        #expect(plain?.configs.first?.endpoint == .tcp(host: "127.0.0.1", port: server.port))
+    }
+
     @Test("a TLS server that goes away is an error, never a crash (SIGPIPE on the close_notify)")
     func serverGoesAway() throws {
         let pki = try TestCertificates()

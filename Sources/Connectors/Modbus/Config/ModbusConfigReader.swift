@@ -12,7 +12,7 @@ struct ModbusConfigReader {
         "byteOrder", "wordOrder", "retries", "connectAttemptTimeMs", "connectAttemptCount", "connectionAttempt",
         "waitAfterFailedAttemptsMs", "delayBetweenRequestsMs", "reportStrategy", "sendDataOnlyOnChange",
         "attributes", "timeseries", "attributeUpdates", "rpc", "baudrate", "bytesize", "parity", "stopbits",
-        "maxRegistersPerRequest", "maxBitsPerRequest", "maxRegisterGap", "maxBitGap", "tls", "allowedWrites",
+        "maxRegistersPerRequest", "maxBitsPerRequest", "maxRegisterGap", "maxBitGap", "tls", "security", "allowedWrites",
     ]
     /// Keys of the Python gateway that change nothing we do, reported as warnings.
     static let ignoredSlaveKeys: [String: String] = [
@@ -222,12 +222,17 @@ struct ModbusConfigReader {
             // TLS (MBAP frames in a TLS stream) for `type` or `method` "tls", or a non-empty
             // `tls` object (the Python gateway's certfile/keyfile/password, our cafile/verify).
             let tlsObject = setting("tls").value?.objectValue.map { !$0.isEmpty } ?? setting("tls").exists
-            let useTLS = type == "tls" || method == "tls" || tlsObject
+            // ThingsBoard's gateway UI writes a master's TLS settings as `security` {certfile, keyfile,
+            // password, server_hostname}; the Python gateway reads only `tls` there and so talks plain
+            // TCP. We take a non-empty `security` as the TLS settings when there is no `tls` object.
+            let uiSecurity = !tlsObject && (setting("security").value?.objectValue.map { !$0.isEmpty } ?? false)
+            let tlsNode = uiSecurity ? setting("security") : setting("tls")
+            let useTLS = type == "tls" || method == "tls" || tlsObject || uiSecurity
             let host = setting("host").requiredString()
             let port = setting("port").int(default: useTLS ? 802 : 502, in: 1...65535)
             guard let host else { return nil }
             guard useTLS else { return .tcp(host: host, port: port) }
-            guard let tls = ModbusTLSConfig.readMaster(setting("tls")) else { return nil }
+            guard let tls = ModbusTLSConfig.readMaster(tlsNode) else { return nil }
             return .tls(host: host, port: port, tls)
         }
     }

@@ -6,7 +6,7 @@ import IronbridgeModbus
 /// and, for a master, `verify`. The files are loaded here, so a missing or bad one is
 /// reported by `ironbridge check` with the file and JSON path.
 enum ModbusTLSConfig {
-    static let masterKeys: Set<String> = ["certfile", "keyfile", "password", "cafile", "verify"]
+    static let masterKeys: Set<String> = ["certfile", "keyfile", "password", "cafile", "verify", "server_hostname"]
     static let serverKeys: Set<String> = ["certfile", "keyfile", "password", "cafile"]
 
     /// A master's `tls` object (absent: verify against the system's CAs, no client certificate).
@@ -42,7 +42,8 @@ enum ModbusTLSConfig {
         node.checkKeys(known: keys)
         return ModbusTLSSettings(
             caFile: nonEmpty(node["cafile"]), certFile: nonEmpty(node["certfile"]), keyFile: nonEmpty(node["keyfile"]),
-            password: nonEmpty(node["password"]), verifyPeer: node["verify"].bool(default: true))
+            password: nonEmpty(node["password"]), verifyPeer: node["verify"].bool(default: true),
+            serverHostname: keys.contains("server_hostname") ? nonEmpty(node["server_hostname"]) : nil)
     }
 
     private static func check(_ settings: ModbusTLSSettings, node: ConfigNode, asServer: Bool) -> ModbusTLSSettings? {
