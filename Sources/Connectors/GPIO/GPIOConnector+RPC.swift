@@ -180,7 +180,7 @@ extension GPIOConnector {
 
     /// Finds the configured line a `pin` parameter names: an offset (number or digits), a line
     /// name (`GPIO23`) or a key (`pump`).
-    private func resolve(_ entry: DeviceEntry, pin: JSONValue?) -> Result<Int, RPCFailure> {
+    func resolve(_ entry: DeviceEntry, pin: JSONValue?) -> Result<Int, RPCFailure> {
         let device = entry.config.name
         guard let pin, pin != .null else {
             return .failure(RPCFailure("device '\(device)': \"pin\" is missing (configured pins: \(pinList(entry)))"))
