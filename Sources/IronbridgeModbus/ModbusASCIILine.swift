@@ -111,22 +111,7 @@ final class ModbusASCIILine {
 
     /// Waits until the port is ready for `events`; false at the deadline.
     private func wait(for events: Int32, until deadline: ContinuousClock.Instant) throws(ModbusError.Cause) -> Bool {
-        while true {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else { return false }
-            let (seconds, attoseconds) = left.components
-            let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
-            var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
-            let ready = poll(&entry, 1, milliseconds)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw ModbusError.Cause(errno: errno)
-            }
-            if ready > 0 {
-                if entry.revents & Int16(events) != 0 { return true }
-                if entry.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { throw .connectionReset }
-            }
-        }
+        try DescriptorWait.ready(fd, for: events, until: deadline, onHangup: .fail)
     }
 
     /// Drops input already waiting: a late reply or noise cannot answer the next request.

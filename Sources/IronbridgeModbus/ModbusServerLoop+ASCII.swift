@@ -10,12 +10,8 @@ import Glibc
 /// sent as an ASCII frame. A broadcast (unit 0) is executed and not answered.
 extension ModbusServerLoop {
     func serveASCII(_ line: ModbusASCIILine) {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else { return }
-        defer { close(pair[0]); close(pair[1]) }
-        _ = fcntl(pair[1], F_SETFL, fcntl(pair[1], F_GETFL) | O_NONBLOCK)
-        modbus_set_socket(context, pair[0])
-        defer { modbus_set_socket(context, -1) }
+        guard let replies = ReplyPair(for: context) else { return }
+        defer { replies.close() }
         var request = [UInt8](repeating: 0, count: Int(MODBUS_MAX_ADU_LENGTH))
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 256)
@@ -53,7 +49,7 @@ extension ModbusServerLoop {
                 guard handle(&request, length: Int32(6 + length)) else { return }
                 var reply: [UInt8] = []
                 for _ in 0..<8 {
-                    let got = chunk.withUnsafeMutableBytes { read(pair[1], $0.baseAddress, $0.count) }
+                    let got = chunk.withUnsafeMutableBytes { read(replies.readEnd, $0.baseAddress, $0.count) }
                     if got <= 0 { break }
                     reply += chunk[0..<got]
                 }

@@ -266,7 +266,7 @@ public final class Messenger: Sendable {
         var result: [String: JSONValue] = ["target": .string(message.target), "method": .string(message.method), "status": .string(status),
                                            "reply": reply, "local": .bool(local), "triggeredAt": .int(message.createdMs)]
         result.merge(extra) { _, new in new }
-        await store.append([.telemetry(TelemetryRecord(device: message.sender, timestamp: UnixTime.nowMilliseconds,
+        store.append([.telemetry(TelemetryRecord(device: message.sender, timestamp: UnixTime.nowMilliseconds,
                                                        values: [DataPoint("message_result", .object(result))]))])
     }
 

@@ -128,7 +128,7 @@ extension RemoteConfigurator {
 
     private func disconnect(_ devices: Set<String>) async {
         let uploads = devices.sorted().filter { registry.markDisconnected($0) }.map { Upload.disconnect(device: registry.platformName(of: $0)) }
-        if !uploads.isEmpty { await store.append(uploads) }
+        if !uploads.isEmpty { store.append(uploads) }
     }
 
     /// Rewrites config.json with its `connectors` list changed by `change`; nil on success, else why not.

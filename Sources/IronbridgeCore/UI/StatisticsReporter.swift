@@ -226,7 +226,7 @@ public final class StatisticsReporter: Sendable {
                 return list
             }
             if !fresh.isEmpty {
-                await store.append(fresh.map { record in
+                store.append(fresh.map { record in
                     Upload.attributes(device: record.configuredName, values: [
                         DataPoint("connectorName", .string(record.connector)), DataPoint("connectorType", .string(types[record.connector] ?? "custom")),
                     ])

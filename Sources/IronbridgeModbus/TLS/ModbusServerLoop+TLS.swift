@@ -22,12 +22,8 @@ extension ModbusServerLoop {
     static let tlsHandshakeTimeout: Duration = .seconds(10)
 
     func serveTLS(listener: Int32, tls: ModbusTLSContext) {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else { return }
-        defer { close(pair[0]); close(pair[1]) }
-        _ = fcntl(pair[1], F_SETFL, fcntl(pair[1], F_GETFL) | O_NONBLOCK)
-        modbus_set_socket(context, pair[0])
-        defer { modbus_set_socket(context, -1) }
+        guard let replies = ReplyPair(for: context) else { return }
+        defer { replies.close() }
         var clients: [TLSClient] = []
         var request = [UInt8](repeating: 0, count: Int(MODBUS_MAX_ADU_LENGTH))
         while true {
@@ -43,7 +39,7 @@ extension ModbusServerLoop {
             var dropped = Set<Int32>()
             for (client, entry) in zip(clients, entries.dropFirst(2)) {
                 if entry.revents != 0 {
-                    if !serve(client, request: &request, replies: pair[1]) { dropped.insert(client.stream.fd) }
+                    if !serve(client, request: &request, replies: replies.readEnd) { dropped.insert(client.stream.fd) }
                 } else if !client.stream.isEstablished, ContinuousClock.now - client.accepted > Self.tlsHandshakeTimeout {
                     dropped.insert(client.stream.fd)
                 }

@@ -139,26 +139,10 @@ final class ModbusTLSStream {
         return .tls(ModbusTLSContext.reason())
     }
 
-    /// Waits until `fd` is ready for `events`; false at the deadline.
+    /// Waits until `fd` is ready for `events`; false at the deadline. An error or hang-up counts
+    /// as ready: OpenSSL then reads the alert or the end of stream itself.
     static func wait(_ fd: Int32, for events: Int32, until deadline: ContinuousClock.Instant) throws(ModbusError.Cause) -> Bool {
-        while true {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else { return false }
-            let (seconds, attoseconds) = left.components
-            let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
-            var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
-            let ready = poll(&entry, 1, milliseconds)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw ModbusError.Cause(errno: errno)
-            }
-            if ready > 0 {
-                if entry.revents & Int16(events) != 0 { return true }
-                // Let OpenSSL read the error or end of stream itself.
-                if entry.revents & Int16(POLLERR | POLLHUP) != 0 { return true }
-                if entry.revents & Int16(POLLNVAL) != 0 { throw .connectionReset }
-            }
-        }
+        try DescriptorWait.ready(fd, for: events, until: deadline, onHangup: .ready)
     }
 
     static func isIPAddress(_ host: String) -> Bool {
